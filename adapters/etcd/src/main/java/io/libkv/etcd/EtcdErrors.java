@@ -1,0 +1,185 @@
+package io.libkv.etcd;
+
+import io.etcd.jetcd.common.exception.ClosedClientException;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.grpc.Status;
+import io.libkv.store.NotReachableException;
+import io.libkv.store.StoreException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The one place where jetcd and gRPC errors become {@link StoreException}s, and where every call to
+ * etcd is bounded by the connection timeout.
+ *
+ * <p>Unavailable servers, missed deadlines and calls that got no answer within {@link
+ * io.libkv.store.Config#connectionTimeout()} become {@link NotReachableException}; refused
+ * credentials name the user; a compacted history names the compact revision; anything else is a
+ * {@link StoreException} naming the call.
+ */
+final class EtcdErrors {
+  private final List<String> endpoints;
+  private final String username;
+  private final Duration timeout;
+
+  EtcdErrors(List<String> endpoints, String username, Duration timeout) {
+    this.endpoints = List.copyOf(endpoints);
+    this.username = username;
+    this.timeout = timeout;
+  }
+
+  Duration timeout() {
+    return timeout;
+  }
+
+  List<String> endpoints() {
+    return endpoints;
+  }
+
+  /**
+   * Waits for {@code future} at most the connection timeout.
+   *
+   * @param what the call and its key, for messages
+   */
+  <T> T await(CompletableFuture<T> future, String what) {
+    return await(future, timeout.toNanos(), what);
+  }
+
+  /** Waits for {@code future} at most {@code timeoutNs}. */
+  <T> T await(CompletableFuture<T> future, long timeoutNs, String what) {
+    try {
+      return future.get(Math.max(timeoutNs, 0), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new NotReachableException(endpoints, "no answer to " + what + " within " + timeout, e);
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new StoreException("Interrupted while waiting for etcd: " + what, e);
+    } catch (ExecutionException e) {
+      throw map(e.getCause(), what);
+    } catch (CancellationException e) {
+      throw new StoreException("etcd call cancelled: " + what, e);
+    }
+  }
+
+  /** Maps a failure of a jetcd call (or of a watch or lease stream) to a store error. */
+  StoreException map(Throwable failure, String what) {
+    Throwable t = unwrap(failure);
+    if (t instanceof StoreException s) {
+      return s;
+    }
+    if (t instanceof TimeoutException) {
+      return new NotReachableException(endpoints, "no answer to " + what + " within " + timeout, t);
+    }
+    if (t instanceof CompactedException c) {
+      return new StoreException(
+          "etcd history is compacted: "
+              + what
+              + " needs revisions the server no longer keeps (compact revision "
+              + c.getCompactedRevision()
+              + ")",
+          t);
+    }
+    if (t instanceof ClosedClientException) {
+      return new StoreException("etcd store is closed: " + what, t);
+    }
+    ErrorCode code = code(t);
+    String detail = describe(t);
+    switch (code) {
+      case UNAVAILABLE:
+      case DEADLINE_EXCEEDED:
+        return new NotReachableException(endpoints, what + ": " + detail, t);
+      case UNAUTHENTICATED:
+      case PERMISSION_DENIED:
+        return new StoreException(
+            "etcd at "
+                + endpoints
+                + " refused "
+                + (username == null
+                    ? "an unauthenticated client (no username configured)"
+                    : "user \"" + username + "\"")
+                + " for "
+                + what
+                + ": "
+                + detail,
+            t);
+      default:
+        if (detail.contains("authentication failed")
+            || detail.contains("invalid auth token")
+            || detail.contains("user name is empty")) {
+          return new StoreException(
+              "etcd at "
+                  + endpoints
+                  + " refused the credentials of user \""
+                  + username
+                  + "\" for "
+                  + what
+                  + ": "
+                  + detail,
+              t);
+        }
+        return new StoreException("etcd failed " + what + ": " + detail, t);
+    }
+  }
+
+  /** The gRPC status code of a jetcd or gRPC failure. */
+  static ErrorCode code(Throwable t) {
+    if (t instanceof EtcdException e) {
+      return e.getErrorCode();
+    }
+    return ErrorCode.valueOf(Status.fromThrowable(t).getCode().name());
+  }
+
+  /**
+   * Whether a watch or lease stream that failed this way may work again on its own (the server or
+   * the connection is back): unavailable, internal transport errors, missed deadlines, an expired
+   * auth token.
+   */
+  static boolean isTransient(Throwable t) {
+    if (t instanceof CompactedException) {
+      return false;
+    }
+    ErrorCode c = code(t);
+    return c == ErrorCode.UNAVAILABLE
+        || c == ErrorCode.INTERNAL
+        || c == ErrorCode.DEADLINE_EXCEEDED
+        || String.valueOf(t.getMessage()).contains("invalid auth token");
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
+  /** Joins the distinct messages of the cause chain: gRPC often hides the server's in a cause. */
+  private static String describe(Throwable t) {
+    StringBuilder b = new StringBuilder();
+    String last = null;
+    int depth = 0;
+    for (Throwable c = t; c != null && depth < 6; c = c.getCause(), depth++) {
+      String m = c.getMessage();
+      if (m == null || m.isBlank() || (last != null && last.contains(m))) {
+        continue;
+      }
+      if (b.length() > 0) {
+        b.append(" <- ");
+      }
+      b.append(m);
+      last = m;
+    }
+    return b.length() == 0 ? t.getClass().getSimpleName() : b.toString();
+  }
+}
