@@ -1,0 +1,85 @@
+package io.libkv.storage.engine;
+
+/**
+ * How a {@link KvEngine} opens its LMDB environment. Immutable; build with {@link #builder()}.
+ *
+ * @param initialMapSizeBytes the LMDB map size to start with; the map grows by itself (doubling)
+ *     when a write finds it full
+ * @param historySize how many changes the revision history keeps (for {@code watch(key,
+ *     afterIndex)}); older ones are dropped
+ * @param sync whether every commit is flushed to disk (fsync); {@code false} sets {@code
+ *     MDB_NOSYNC}: much faster, but the last commits may be lost (never corrupted) on an OS crash
+ * @param maxReaders LMDB's reader table size (concurrent read transactions)
+ */
+public record EngineOptions(
+    long initialMapSizeBytes, int historySize, boolean sync, int maxReaders) {
+
+  /** The default initial map size, 64 MiB. */
+  public static final long DEFAULT_MAP_SIZE = 64L << 20;
+
+  /** The default history size, 10,000 changes. */
+  public static final int DEFAULT_HISTORY_SIZE = 10_000;
+
+  /** Checks the limits. */
+  public EngineOptions {
+    if (initialMapSizeBytes < (1L << 16)) {
+      throw new IllegalArgumentException(
+          "initial map size must be at least 65536 bytes, was " + initialMapSizeBytes);
+    }
+    if (historySize < 1) {
+      throw new IllegalArgumentException("history size must be at least 1, was " + historySize);
+    }
+    if (maxReaders < 8) {
+      throw new IllegalArgumentException("maxReaders must be at least 8, was " + maxReaders);
+    }
+  }
+
+  /** Returns the defaults: 64 MiB map, 10,000 changes of history, sync on, 256 readers. */
+  public static EngineOptions defaults() {
+    return new EngineOptions(DEFAULT_MAP_SIZE, DEFAULT_HISTORY_SIZE, true, 256);
+  }
+
+  /** Returns a builder starting from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds {@link EngineOptions}. */
+  public static final class Builder {
+    private long initialMapSizeBytes = DEFAULT_MAP_SIZE;
+    private int historySize = DEFAULT_HISTORY_SIZE;
+    private boolean sync = true;
+    private int maxReaders = 256;
+
+    private Builder() {}
+
+    /** Sets the initial map size in bytes. */
+    public Builder initialMapSizeBytes(long bytes) {
+      this.initialMapSizeBytes = bytes;
+      return this;
+    }
+
+    /** Sets how many changes the history keeps. */
+    public Builder historySize(int changes) {
+      this.historySize = changes;
+      return this;
+    }
+
+    /** Sets whether commits are flushed to disk. */
+    public Builder sync(boolean sync) {
+      this.sync = sync;
+      return this;
+    }
+
+    /** Sets the reader table size. */
+    public Builder maxReaders(int readers) {
+      this.maxReaders = readers;
+      return this;
+    }
+
+    /** Returns the options. */
+    public EngineOptions build() {
+      return new EngineOptions(initialMapSizeBytes, historySize, sync, maxReaders);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Internal SPI for libkv modules (not for applications): the LMDB key-value engine and the layers
+ * that turn it into a {@link io.libkv.store.Store}. Used by this module's {@code Backend.LMDB} and
+ * by the embedded Raft backend ({@code libkv-raft}). Source compatibility is kept only between
+ * modules of the same libkv release.
+ *
+ * <h2>Layers</h2>
+ *
+ * <ol>
+ *   <li>{@link io.libkv.storage.engine.KvEngine}: LMDB storage. {@code apply(appliedIndex,
+ *       firstRevision, commands)} applies a batch of {@link io.libkv.storage.engine.Command}s in
+ *       one write transaction and returns one {@link io.libkv.storage.engine.CommandResult} per
+ *       command; {@code read(fn)} reads a consistent snapshot; {@link
+ *       io.libkv.storage.engine.ApplyListener}s hear about every commit; {@code snapshotTo}/{@code
+ *       restoreFrom} copy and replace the environment. {@link io.libkv.storage.engine.CommandCodec}
+ *       encodes commands and results for a log.
+ *   <li>{@link io.libkv.storage.engine.EngineStore}: every {@code Store} semantic (key checks,
+ *       atomic operations, TTL, watches, locks) written once over three pieces a backend supplies:
+ *       a {@link io.libkv.storage.engine.CommandSubmitter} (the write path), a {@link
+ *       io.libkv.storage.engine.KvReader} (the read path) and a {@link
+ *       io.libkv.storage.engine.WatchHub} (the change fan-out of one engine). A {@link
+ *       io.libkv.storage.engine.LeaseReaper} expires leases by submitting revoke commands, where it
+ *       is in charge.
+ * </ol>
+ *
+ * <h2>Wiring for the embedded Raft backend</h2>
+ *
+ * <pre>{@code
+ * KvEngine engine = KvEngine.open(dataDir.resolve("kv"), EngineOptions.defaults());
+ * // state machine applyTransaction(entry):
+ * List<Command> cmds = CommandCodec.decodeCommands(entryBytes);          // reject on exception
+ * List<CommandResult> res = engine.apply(index, index << 16, cmds);      // skips re-applies
+ * reply(CommandCodec.encodeResults(res));
+ * // node wiring:
+ * WatchHub hub = new WatchHub(engine, "node-1");                         // one per engine
+ * CommandSubmitter submitter = cmd -> proposeThroughRatis(cmd);          // completes with result
+ * KvReader reader = new KvReader() { public <T> T read(Function<ReadView, T> fn) {
+ *     awaitReadIndex(); return engine.read(fn); } };                     // linearizable reads
+ * LeaseReaper reaper = new LeaseReaper(engine, submitter, config.clock(), "node-1");
+ * reaper.takeCharge();  // on becoming leader;   reaper.resign(); on losing it
+ * Store store = new EngineStore("embedded", submitter, reader, hub, config, () -> {});
+ * }</pre>
+ *
+ * <h2>Threads</h2>
+ *
+ * {@code KvEngine.apply} and {@code restoreFrom} have a single caller, the apply thread, which
+ * takes no lock; reads may run on any thread. Listeners run on the apply thread and must not block.
+ * The hub, the reaper and the LMDB backend's applier each own one thread, stopped by {@code
+ * close()}.
+ *
+ * <h2>Errors</h2>
+ *
+ * Domain errors of commands are values ({@link io.libkv.storage.engine.CommandResult}); {@code
+ * EngineStore} turns them into the {@code io.libkv.store} exceptions. LMDB failures are {@link
+ * io.libkv.store.StoreException}s naming the data directory; malformed encodings are {@link
+ * io.libkv.storage.engine.MalformedCommandException}s; a watch resuming before the bounded history
+ * gets {@link io.libkv.storage.engine.HistoryCompactedException}.
+ */
+package io.libkv.storage.engine;
