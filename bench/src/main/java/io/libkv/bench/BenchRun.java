@@ -1,0 +1,168 @@
+package io.libkv.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** One comparison run: starts each backend in turn, loads it, measures it, stops it, reports. */
+final class BenchRun {
+
+  /** Everything a run needs; {@link BenchCommand} builds it from the command line. */
+  record Settings(
+      List<String> backends,
+      List<Integer> clients,
+      List<Workload> workloads,
+      int valueSize,
+      int keys,
+      Duration duration,
+      Duration warmup,
+      long ops,
+      Path out,
+      Path dataDir,
+      int members,
+      boolean rawEtcd,
+      int connections,
+      EmbeddedDeployment.Mode embeddedMode,
+      int watchRate,
+      int loadClients,
+      int fsyncSamples,
+      List<String> notes,
+      String command) {}
+
+  /** What a run produced. */
+  record Outcome(Report report, List<Path> files, List<String> failures) {}
+
+  static final List<String> KNOWN_BACKENDS = List.of("embedded", "etcd", "zk", "lmdb");
+
+  private final Settings s;
+  private final PrintStream out;
+
+  BenchRun(Settings settings, PrintStream out) {
+    this.s = settings;
+    this.out = out;
+    for (String b : settings.backends()) {
+      if (!KNOWN_BACKENDS.contains(b)) {
+        throw new IllegalArgumentException(
+            "unknown backend '" + b + "', expected some of " + KNOWN_BACKENDS);
+      }
+    }
+  }
+
+  Outcome execute() {
+    String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    Map<String, String> machine = MachineInfo.describe(s.dataDir());
+    FsyncProbe.Fsync fsync = FsyncProbe.measure(s.dataDir(), s.fsyncSamples());
+    out.printf(
+        Locale.ROOT,
+        "fsync floor (4 KiB append + fdatasync in %s): p50 %.3f ms, p99 %.3f ms (%d samples)%n",
+        fsync.dir(),
+        fsync.p50Us() / 1000,
+        fsync.p99Us() / 1000,
+        fsync.samples());
+    int perTarget = 1 + s.workloads().size() * s.clients().size();
+    int phases = 0;
+    for (String b : s.backends()) {
+      phases += perTarget * ("etcd".equals(b) && s.rawEtcd() ? 2 : 1);
+    }
+    Progress progress = Progress.toStderr(phases);
+    WorkloadRunner runner = new WorkloadRunner(progress);
+    List<Result> results = new ArrayList<>();
+    Map<String, String> deployments = new LinkedHashMap<>();
+    List<String> failures = new ArrayList<>();
+    String runId = Long.toString(System.currentTimeMillis(), 36);
+    KeySpace keys = new KeySpace("bench/" + runId, s.keys());
+    boolean needsKeys = s.workloads().stream().anyMatch(w -> w != Workload.WATCH);
+    for (String backend : s.backends()) {
+      progress.message("starting " + backend + " ...");
+      try (Deployment d = start(backend)) {
+        deployments.put(d.name(), d.description());
+        List<Target> targets = d.openTargets(s.connections());
+        try {
+          if (needsKeys) {
+            for (Target t : targets) {
+              results.add(runner.load(t, keys, s.valueSize(), s.loadClients()));
+            }
+          }
+          for (Workload w : s.workloads()) {
+            for (int c : s.clients()) {
+              for (Target t : targets) {
+                results.add(
+                    runner.run(
+                        t,
+                        new WorkloadRunner.Phase(
+                            w,
+                            c,
+                            s.duration(),
+                            s.ops(),
+                            s.warmup(),
+                            keys,
+                            s.valueSize(),
+                            s.watchRate())));
+              }
+            }
+          }
+        } finally {
+          for (Target t : targets) {
+            try {
+              t.close();
+            } catch (RuntimeException e) {
+              progress.message("closing " + t.name() + " failed: " + e);
+            }
+          }
+        }
+      } catch (RuntimeException e) {
+        String msg = backend + ": " + WorkloadRunner.describe(e);
+        failures.add(msg);
+        progress.message("FAILED " + msg);
+      }
+    }
+    for (Result r : results) {
+      if (!r.ok()) {
+        failures.add(
+            r.target()
+                + " "
+                + r.workload()
+                + " with "
+                + r.clients()
+                + " clients measured nothing"
+                + (r.firstError() == null ? "" : ": " + r.firstError()));
+      }
+    }
+    List<String> notes = new ArrayList<>(s.notes());
+    notes.add(
+        String.format(
+            Locale.ROOT,
+            "closed loop: each client thread issues its next operation when the previous returns;"
+                + " %d keys of %d B loaded first; %s warm-up then %s measured per phase;"
+                + " load average at end %s",
+            s.keys(),
+            s.valueSize(),
+            s.warmup(),
+            s.ops() > 0 ? s.ops() + " ops" : s.duration().toString(),
+            MachineInfo.loadAverage()));
+    Report report =
+        new Report(s.command(), started, machine, fsync, deployments, notes, failures, results);
+    List<Path> files = report.writeTo(s.out());
+    out.println();
+    out.print(report.markdown());
+    out.println("results written to " + s.out().toAbsolutePath());
+    return new Outcome(report, files, failures);
+  }
+
+  private Deployment start(String backend) {
+    return switch (backend) {
+      case "etcd" -> EtcdDeployment.start(s.dataDir(), s.members(), s.rawEtcd());
+      case "zk" -> ZkDeployment.start(s.dataDir(), s.members());
+      case "lmdb" -> LmdbDeployment.start(s.dataDir());
+      case "embedded" -> EmbeddedDeployment.start(s.dataDir(), s.members(), s.embeddedMode());
+      default -> throw new IllegalArgumentException("unknown backend " + backend);
+    };
+  }
+}

@@ -1,0 +1,27 @@
+package io.libkv.bench;
+
+import java.util.List;
+
+/**
+ * A running backend for the harness: the servers it started (on loopback, free ports) and the
+ * targets that drive it. {@link #close()} stops every server and deletes its data.
+ */
+interface Deployment extends AutoCloseable {
+
+  /** The backend's name in results: {@code embedded}, {@code etcd}, {@code zk}, {@code lmdb}. */
+  String name();
+
+  /** What runs, for the results: version, members, ports, durability. */
+  String description();
+
+  /**
+   * Opens the targets to measure: the backend's {@code Store} first, then any baselines (raw jetcd
+   * for etcd).
+   *
+   * @param connections how many clients ({@code Store}s) to spread the client threads over
+   */
+  List<Target> openTargets(int connections);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,181 @@
+package io.libkv.bench;
+
+import io.libkv.LibKV;
+import io.libkv.spi.JvmAccess;
+import io.libkv.store.Backend;
+import io.libkv.store.Config;
+import io.libkv.store.Store;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * An embedded cluster of {@code members} nodes. In {@code process} mode each member is a child JVM
+ * ({@link MemberMain}) and the harness is a client of the cluster (no nodeId), like the etcd and
+ * ZooKeeper runs; in {@code in-process} mode the members run inside the harness's JVM and the
+ * clients call the first member's store directly, as an application embedding a node would.
+ */
+final class EmbeddedDeployment implements Deployment {
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  /** How the members run. */
+  enum Mode {
+    PROCESS,
+    IN_PROCESS
+  }
+
+  private final Path dir;
+  private final Mode mode;
+  private final List<String> peers;
+  private final List<ChildProcess> processes = new ArrayList<>();
+  private final List<Store> members = new ArrayList<>();
+
+  private EmbeddedDeployment(Path dir, Mode mode, List<String> peers) {
+    this.dir = dir;
+    this.mode = mode;
+    this.peers = peers;
+  }
+
+  static EmbeddedDeployment start(Path baseDir, int size, Mode mode) {
+    Path dir = EtcdDeployment.tempDir(baseDir, "embedded");
+    List<Integer> ports = Net.freePorts(size);
+    List<String> peers = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      peers.add("n" + (i + 1) + "=" + Net.HOST + ":" + ports.get(i));
+    }
+    EmbeddedDeployment d = new EmbeddedDeployment(dir, mode, List.copyOf(peers));
+    try {
+      if (mode == Mode.PROCESS) {
+        for (int i = 0; i < size; i++) {
+          String id = "n" + (i + 1);
+          List<String> cmd =
+              new ArrayList<>(
+                  ChildProcess.javaCommand(
+                      "512m",
+                      Arrays.asList(JvmAccess.REQUIRED_FLAGS.split(" ")),
+                      MemberMain.class.getName()));
+          cmd.add(id);
+          cmd.add(dir.resolve(id).toString());
+          cmd.add(String.join(",", peers));
+          d.processes.add(ChildProcess.start("embedded " + id, cmd, dir, dir.resolve(id + ".log")));
+        }
+      } else {
+        for (int i = 0; i < size; i++) {
+          String id = "n" + (i + 1);
+          d.members.add(
+              LibKV.newStore(
+                  Backend.EMBEDDED,
+                  peers,
+                  Config.builder().nodeId(id).dataDir(dir.resolve(id)).build()));
+        }
+      }
+      d.awaitWritable();
+      return d;
+    } catch (RuntimeException e) {
+      d.close();
+      throw e;
+    }
+  }
+
+  /** Waits until a put through a client store succeeds: the cluster has a leader. */
+  private void awaitWritable() {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    RuntimeException last = null;
+    while (System.nanoTime() < deadline) {
+      for (ChildProcess p : processes) {
+        p.checkAlive();
+      }
+      try (Store s = openOne()) {
+        s.put("bench-ready", "1".getBytes(StandardCharsets.UTF_8), null);
+        return;
+      } catch (RuntimeException e) {
+        last = e;
+      }
+      EtcdDeployment.pause();
+    }
+    StringBuilder logs = new StringBuilder();
+    for (ChildProcess p : processes) {
+      logs.append('\n').append(p.tail());
+    }
+    throw new BenchException("embedded cluster not writable after " + START_TIMEOUT + logs, last);
+  }
+
+  private Store openOne() {
+    if (mode == Mode.IN_PROCESS) {
+      Store first = members.get(0);
+      // A view that does not close the member when the caller closes it.
+      return new ForwardingStore(first);
+    }
+    return LibKV.newStore(
+        Backend.EMBEDDED,
+        peers,
+        Config.builder().connectionTimeout(Duration.ofSeconds(20)).build());
+  }
+
+  @Override
+  public String name() {
+    return "embedded";
+  }
+
+  @Override
+  public String description() {
+    return "Backend.EMBEDDED, "
+        + peers.size()
+        + " node(s) "
+        + (mode == Mode.PROCESS
+            ? "as child JVMs (-Xmx512m, bench MemberMain), the harness a client of the cluster"
+            : "inside the harness's JVM, clients calling node n1's store directly")
+        + ", peers "
+        + String.join(",", peers)
+        + ", data in "
+        + dir
+        + "; default (linearizable) reads";
+  }
+
+  @Override
+  public List<Target> openTargets(int connections) {
+    List<Store> stores = new ArrayList<>();
+    try {
+      int n = mode == Mode.IN_PROCESS ? Math.min(connections, members.size()) : connections;
+      for (int i = 0; i < n; i++) {
+        stores.add(
+            mode == Mode.IN_PROCESS
+                ? new ForwardingStore(members.get(i))
+                : LibKV.newStore(
+                    Backend.EMBEDDED,
+                    peers,
+                    Config.builder().connectionTimeout(Duration.ofSeconds(20)).build()));
+      }
+      return List.of(new StoreTarget("embedded", stores));
+    } catch (RuntimeException e) {
+      stores.forEach(Store::close);
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Store m : members) {
+      try {
+        m.close();
+      } catch (RuntimeException e) {
+        System.err.println("bench: closing an embedded member failed: " + e);
+      }
+    }
+    for (ChildProcess p : processes) {
+      try {
+        p.process().getOutputStream().close(); // MemberMain exits at end of input
+        p.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.io.IOException e) {
+        // destroyed below anyway
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      p.close();
+    }
+    Files2.deleteTree(dir);
+  }
+}
