@@ -1,0 +1,468 @@
+package io.libkv.storage.engine;
+
+import io.libkv.spi.Keys;
+import io.libkv.spi.WatchQueue;
+import io.libkv.store.Config;
+import io.libkv.store.KVPair;
+import io.libkv.store.KeyModifiedException;
+import io.libkv.store.KeyNotFoundException;
+import io.libkv.store.LockOptions;
+import io.libkv.store.Locker;
+import io.libkv.store.PreviousNotSpecifiedException;
+import io.libkv.store.Store;
+import io.libkv.store.StoreException;
+import io.libkv.store.Watch;
+import io.libkv.store.WriteOptions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Every {@link Store} semantic of the contract, written once over three pieces a backend supplies:
+ * a {@link CommandSubmitter} (writes), a {@link KvReader} (reads) and the {@link WatchHub} of the
+ * engine whose changes this store sees.
+ *
+ * <ul>
+ *   <li>Keys are normalised and values checked here ({@link IllegalArgumentException}, nothing
+ *       submitted).
+ *   <li>A put with a TTL attaches the key to its own lease; the {@link LeaseReaper} in charge
+ *       revokes it when the TTL passes (TTLs are rounded up to whole milliseconds).
+ *   <li>{@code watch(key, afterIndex)} replays the engine's bounded history; asking for more than
+ *       it holds throws {@link HistoryCompactedException}, naming the oldest revision available.
+ *   <li>Locks follow etcd's mutex: a lease renewed every ttl/3, a waiter key in an internal queue
+ *       (ordered by revision), each waiter waiting only for its predecessor's deletion; the holder
+ *       writes the lock's key attached to its lease; the fencing token is the waiter's revision.
+ * </ul>
+ *
+ * <p>Several stores may share one engine and hub (several clients of one data directory, or one
+ * Raft member); each owns its watches, locks and renewal thread, released by {@link #close()}, and
+ * runs {@code onClose} last. Thread-safe.
+ */
+public final class EngineStore implements Store {
+  private static final int KEY_WATCH_CAPACITY = 256;
+  private static final int TREE_WATCH_CAPACITY = 16;
+  private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(30);
+
+  private final String name;
+  private final CommandSubmitter submitter;
+  private final KvReader reader;
+  private final WatchHub hub;
+  private final int maxValueBytes;
+  private final Runnable onClose;
+  private final Set<WatchQueue<?>> watches = ConcurrentHashMap.newKeySet();
+  private final Set<EngineLocker.Held> held = ConcurrentHashMap.newKeySet();
+  private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
+  private final Object schedulerLock = new Object();
+  private ScheduledThreadPoolExecutor scheduler; // guarded by schedulerLock
+  private volatile boolean closed;
+
+  /**
+   * Creates a store.
+   *
+   * @param name for thread names and messages (e.g. the data directory or node id)
+   * @param submitter the write path
+   * @param reader the read path (linearizable for Raft)
+   * @param hub the change fan-out of the engine this store's writes land in
+   * @param config the store's configuration ({@link Config#maxValueBytes()} is used here)
+   * @param onClose run once, last, by {@link #close()} (to release the engine reference)
+   */
+  public EngineStore(
+      String name,
+      CommandSubmitter submitter,
+      KvReader reader,
+      WatchHub hub,
+      Config config,
+      Runnable onClose) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.submitter = Objects.requireNonNull(submitter, "submitter");
+    this.reader = Objects.requireNonNull(reader, "reader");
+    this.hub = Objects.requireNonNull(hub, "hub");
+    this.maxValueBytes = Config.orDefaults(config).maxValueBytes();
+    this.onClose = Objects.requireNonNull(onClose, "onClose");
+  }
+
+  // ---------------------------------------------------------------------------------- key/value
+
+  @Override
+  public void put(String key, byte[] value, WriteOptions options) {
+    String k = Keys.normalize(key);
+    Keys.checkValue(value, maxValueBytes);
+    long ttl = ttlMillis(WriteOptions.orNone(options));
+    expectOk(submit(new Command.Put(k, value, 0, ttl)));
+  }
+
+  @Override
+  public KVPair get(String key) {
+    String k = Keys.normalize(key);
+    KvEntry e = read(v -> v.get(k));
+    if (e == null) {
+      throw new KeyNotFoundException(k);
+    }
+    return e.toPair();
+  }
+
+  @Override
+  public void delete(String key) {
+    String k = Keys.normalize(key);
+    expectOk(submit(new Command.Delete(k)));
+  }
+
+  @Override
+  public boolean exists(String key) {
+    String k = Keys.normalize(key);
+    return read(v -> v.get(k)) != null;
+  }
+
+  @Override
+  public List<KVPair> list(String directory) {
+    String d = Keys.normalizeDirectory(directory);
+    List<KVPair> out =
+        read(
+            v -> {
+              List<KvEntry> children = v.listPrefix(d + "/");
+              if (children.isEmpty() && v.get(d) == null) {
+                return null;
+              }
+              List<KVPair> pairs = new ArrayList<>(children.size());
+              for (KvEntry e : children) {
+                pairs.add(e.toPair());
+              }
+              return pairs;
+            });
+    if (out == null) {
+      throw new KeyNotFoundException(d);
+    }
+    return out;
+  }
+
+  @Override
+  public void deleteTree(String directory) {
+    String d = Keys.normalizeDirectory(directory);
+    expectOk(submit(new Command.DeleteTree(d)));
+  }
+
+  @Override
+  public KVPair atomicPut(String key, byte[] value, KVPair previous, WriteOptions options) {
+    String k = Keys.normalize(key);
+    Keys.checkValue(value, maxValueBytes);
+    long ttl = ttlMillis(WriteOptions.orNone(options));
+    long expected = 0;
+    if (previous != null) {
+      expected = previous.lastIndex();
+      if (expected <= 0) {
+        KvEntry now = read(v -> v.get(k));
+        if (now == null) {
+          throw new KeyNotFoundException(k);
+        }
+        throw new KeyModifiedException(k, expected, now.modRevision());
+      }
+    }
+    CommandResult r = expectOk(submit(new Command.CasPut(k, value, expected, 0, ttl)));
+    return ((CommandResult.Written) r).pair();
+  }
+
+  @Override
+  public boolean atomicDelete(String key, KVPair previous) {
+    String k = Keys.normalize(key);
+    if (previous == null) {
+      throw new PreviousNotSpecifiedException(k);
+    }
+    if (previous.lastIndex() <= 0) {
+      KvEntry now = read(v -> v.get(k));
+      if (now == null) {
+        throw new KeyNotFoundException(k);
+      }
+      throw new KeyModifiedException(k, previous.lastIndex(), now.modRevision());
+    }
+    expectOk(submit(new Command.CasDelete(k, previous.lastIndex())));
+    return true;
+  }
+
+  private static long ttlMillis(WriteOptions o) {
+    if (!o.hasTtl()) {
+      return 0;
+    }
+    Duration ttl = o.ttl();
+    long ms = ttl.toMillis();
+    return ttl.minusMillis(ms).isZero() ? Math.max(1, ms) : ms + 1;
+  }
+
+  // ------------------------------------------------------------------------------------ watches
+
+  @Override
+  public Watch<KVPair> watch(String key) {
+    String k = Keys.normalize(key);
+    return keyWatch(k, -1);
+  }
+
+  @Override
+  public Watch<KVPair> watch(String key, long afterIndex) {
+    String k = Keys.normalize(key);
+    if (afterIndex < 0) {
+      throw new IllegalArgumentException("afterIndex must not be negative, was " + afterIndex);
+    }
+    return keyWatch(k, afterIndex);
+  }
+
+  private Watch<KVPair> keyWatch(String k, long afterIndex) {
+    requireOpen();
+    Subscriptions.KeyWatch[] sub = new Subscriptions.KeyWatch[1];
+    WatchQueue<KVPair> q = new WatchQueue<>(k, KEY_WATCH_CAPACITY, () -> release(sub[0]));
+    sub[0] = new Subscriptions.KeyWatch(k, afterIndex, q);
+    register(sub[0], q);
+    return q;
+  }
+
+  @Override
+  public Watch<List<KVPair>> watchTree(String directory) {
+    String d = Keys.normalizeDirectory(directory);
+    requireOpen();
+    Subscriptions.TreeWatch[] sub = new Subscriptions.TreeWatch[1];
+    WatchQueue<List<KVPair>> q =
+        new WatchQueue<>(d + "/", TREE_WATCH_CAPACITY, () -> release(sub[0]));
+    sub[0] = new Subscriptions.TreeWatch(d, q);
+    register(sub[0], q);
+    return q;
+  }
+
+  private void register(WatchHub.Subscription sub, WatchQueue<?> q) {
+    watches.add(q);
+    try {
+      // The reader's revision (linearizable for Raft) is where the watch's first state must be.
+      long min = read(ReadView::revision);
+      awaitRegistration(hub.subscribe(sub, min));
+    } catch (RuntimeException e) {
+      q.close();
+      throw e;
+    }
+    if (closed) {
+      q.close();
+    }
+  }
+
+  private void release(WatchHub.Subscription sub) {
+    hub.unsubscribe(sub);
+    if (sub instanceof Subscriptions.KeyWatch kw) {
+      watches.remove(kw.queue);
+    } else if (sub instanceof Subscriptions.TreeWatch tw) {
+      watches.remove(tw.queue);
+    }
+  }
+
+  private void awaitRegistration(CompletableFuture<Void> started) {
+    try {
+      started.get(REGISTRATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("Interrupted while starting a watch", e);
+    } catch (TimeoutException e) {
+      throw new StoreException(
+          "Watch did not start within " + REGISTRATION_TIMEOUT + " (" + name + ")", e);
+    } catch (ExecutionException e) {
+      throw rethrow(e.getCause(), "start a watch");
+    }
+  }
+
+  /** Waits, on the hub, until {@code key} is deleted after {@code afterRevision}. */
+  Subscriptions.DeletionWait awaitDeletion(String key, long afterRevision) {
+    Subscriptions.DeletionWait w = new Subscriptions.DeletionWait(key, afterRevision);
+    awaitRegistration(hub.subscribe(w, 0));
+    return w;
+  }
+
+  void cancel(WatchHub.Subscription sub) {
+    hub.unsubscribe(sub);
+  }
+
+  // -------------------------------------------------------------------------------------- locks
+
+  @Override
+  public Locker newLock(String key, LockOptions options) {
+    String k = Keys.normalize(key);
+    requireOpen();
+    return new EngineLocker(this, k, queuePrefix(k), LockOptions.orDefaults(options));
+  }
+
+  /** The internal queue prefix of a lock; long keys are hashed to fit LMDB's key limit. */
+  static String queuePrefix(String lockKey) {
+    String id = lockKey;
+    if (Keys.utf8Length(lockKey) > 400) {
+      try {
+        byte[] h = MessageDigest.getInstance("SHA-256").digest(Keys.utf8(lockKey));
+        id = "#" + HexFormat.of().formatHex(h);
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 missing", e);
+      }
+    }
+    return KvEngine.INTERNAL_PREFIX + "lock/" + id + KvEngine.INTERNAL_PREFIX;
+  }
+
+  void own(EngineLocker.Held h) {
+    held.add(h);
+    if (closed) {
+      h.release();
+    }
+  }
+
+  void disown(EngineLocker.Held h) {
+    held.remove(h);
+  }
+
+  ScheduledThreadPoolExecutor scheduler() {
+    synchronized (schedulerLock) {
+      requireOpen();
+      if (scheduler == null) {
+        scheduler =
+            new ScheduledThreadPoolExecutor(
+                1,
+                r -> {
+                  Thread t = new Thread(r, "libkv-lease-renew-" + name);
+                  t.setDaemon(true);
+                  return t;
+                });
+        scheduler.setRemoveOnCancelPolicy(true);
+      }
+      return scheduler;
+    }
+  }
+
+  /** Tracks a future a caller blocks on, so that close() can wake it. */
+  <T extends CompletableFuture<?>> T track(T f) {
+    waits.add(f);
+    if (closed) {
+      f.completeExceptionally(new StoreException("Store closed: " + name));
+    }
+    return f;
+  }
+
+  void untrack(CompletableFuture<?> f) {
+    waits.remove(f);
+  }
+
+  // ---------------------------------------------------------------------------------- plumbing
+
+  CompletableFuture<CommandResult> submitAsync(Command c) {
+    requireOpen();
+    return submitter.submit(c);
+  }
+
+  CommandResult submit(Command c) {
+    CompletableFuture<CommandResult> f = submitAsync(c);
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(
+          "Interrupted while waiting for " + c + "; it may still be applied (" + name + ")", e);
+    } catch (ExecutionException e) {
+      throw rethrow(e.getCause(), "apply " + c);
+    }
+  }
+
+  /** Waits for a result without being interruptible (cleanup paths). */
+  CommandResult submitUninterruptibly(Command c) {
+    try {
+      return submitter.submit(c).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw rethrow(e.getCause(), "apply " + c);
+    }
+  }
+
+  static CommandResult expectOk(CommandResult r) {
+    if (!r.isOk()) {
+      throw r.toException();
+    }
+    return r;
+  }
+
+  <T> T read(java.util.function.Function<ReadView, T> fn) {
+    requireOpen();
+    return reader.read(fn);
+  }
+
+  private static RuntimeException rethrow(Throwable cause, String what) {
+    if (cause instanceof StoreException se) {
+      return se;
+    }
+    if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
+      return (RuntimeException) cause;
+    }
+    return new StoreException("Failed to " + what + ": " + cause, cause);
+  }
+
+  void requireOpen() {
+    if (closed) {
+      throw new StoreException("Store closed: " + name);
+    }
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  String name() {
+    return name;
+  }
+
+  /**
+   * Closes every watch of this store, revokes the leases of its locks (releasing them at once),
+   * wakes threads blocked in {@code lock()}, stops its renewal thread, then runs {@code onClose}.
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (schedulerLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    StoreException end = new StoreException("Store closed: " + name);
+    for (CompletableFuture<?> f : waits) {
+      f.completeExceptionally(end);
+    }
+    for (WatchQueue<?> q : List.copyOf(watches)) {
+      q.close();
+    }
+    for (EngineLocker.Held h : List.copyOf(held)) {
+      h.release();
+    }
+    ScheduledThreadPoolExecutor s;
+    synchronized (schedulerLock) {
+      s = scheduler;
+    }
+    if (s != null) {
+      s.shutdownNow();
+      boolean interrupted = false;
+      try {
+        if (!s.awaitTermination(10, TimeUnit.SECONDS)) {
+          System.getLogger(EngineStore.class.getName())
+              .log(
+                  System.Logger.Level.WARNING, "lease renewal thread of " + name + " did not stop");
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    onClose.run();
+  }
+
+  @Override
+  public String toString() {
+    return "EngineStore[" + name + "]";
+  }
+}

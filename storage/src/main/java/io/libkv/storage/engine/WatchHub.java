@@ -1,0 +1,305 @@
+package io.libkv.storage.engine;
+
+import io.libkv.store.StoreException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+/**
+ * The change fan-out of one {@link KvEngine}: one thread that follows the engine's revision history
+ * and hands every change to the watches (and lock waits) subscribed to it.
+ *
+ * <p>The apply thread only records the new revision and unparks the hub thread (it never waits for
+ * a watcher); the hub reads the committed changes back from the engine's history in its own read
+ * transaction, so a slow or lapped watcher can always resynchronise from the engine itself. Watches
+ * are fed through non-blocking, coalescing queues ({@link io.libkv.spi.WatchQueue}). Registration
+ * happens on the hub thread, so the seam between a watch's initial state (or replayed history) and
+ * its live changes has no gap and no duplicate.
+ *
+ * <p>One hub per engine; {@link EngineStore}s opened on the same engine share it. Thread-safe.
+ */
+public final class WatchHub implements ApplyListener, AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(WatchHub.class.getName());
+  private static final int PAGE = 1024;
+  private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private final KvEngine engine;
+  private final String name;
+  private final Thread thread;
+  private final ManyToOneConcurrentArrayQueue<Runnable> ops =
+      new ManyToOneConcurrentArrayQueue<>(4096);
+  // Owned by the hub thread.
+  private final List<Subscription> subs = new ArrayList<>();
+  private final Map<String, List<Subscription>> byKey = new HashMap<>();
+  private final List<Subscription> pending = new ArrayList<>();
+  private long delivered;
+  private volatile boolean restored;
+  private volatile boolean closed;
+
+  /**
+   * Creates the hub of {@code engine} and starts its thread ({@code libkv-watch-<name>}); it
+   * listens to the engine until {@link #close()}.
+   */
+  public WatchHub(KvEngine engine, String name) {
+    this.engine = Objects.requireNonNull(engine, "engine");
+    this.name = Objects.requireNonNull(name, "name");
+    this.delivered = engine.lastRevision();
+    this.thread = new Thread(this::run, "libkv-watch-" + name);
+    this.thread.setDaemon(true);
+    engine.addListener(this);
+    this.thread.start();
+  }
+
+  @Override
+  public void onApplied(AppliedBatch batch) {
+    LockSupport.unpark(thread);
+  }
+
+  @Override
+  public void onRestored(long appliedIndex, long lastRevision) {
+    restored = true;
+    LockSupport.unpark(thread);
+  }
+
+  /**
+   * Registers a subscription; it starts on the hub thread once the engine has applied at least
+   * {@code minRevision}.
+   *
+   * @return completes when the subscription is live (exceptionally if its start failed, e.g. with
+   *     {@link HistoryCompactedException})
+   */
+  CompletableFuture<Void> subscribe(Subscription s, long minRevision) {
+    s.minRevision = minRevision;
+    if (!submit(() -> pending.add(s))) {
+      s.started.completeExceptionally(new StoreException("Watch hub closed: " + name));
+    }
+    return s.started;
+  }
+
+  /** Removes a subscription (asynchronously; no event is delivered to it once this returns). */
+  void unsubscribe(Subscription s) {
+    s.cancelled = true;
+    submit(
+        () -> {
+          pending.remove(s);
+          if (subs.remove(s)) {
+            List<Subscription> l = byKey.get(s.key);
+            if (l != null) {
+              l.remove(s);
+              if (l.isEmpty()) {
+                byKey.remove(s.key);
+              }
+            }
+          }
+        });
+  }
+
+  private boolean submit(Runnable op) {
+    while (!ops.offer(op)) {
+      if (closed) {
+        return false;
+      }
+      Thread.onSpinWait();
+    }
+    if (closed) {
+      return false;
+    }
+    LockSupport.unpark(thread);
+    return true;
+  }
+
+  private void run() {
+    while (!closed) {
+      try {
+        ops.drain(Runnable::run);
+        if (restored) {
+          restored = false;
+          engine.read(
+              v -> {
+                for (Subscription s : subs) {
+                  s.resync(v);
+                }
+                delivered = v.revision();
+                return null;
+              });
+        }
+        boolean busy = false;
+        long last = engine.lastRevision();
+        if (subs.isEmpty()) {
+          delivered = last;
+        } else if (last > delivered) {
+          busy = engine.read(this::dispatch);
+        }
+        if (!pending.isEmpty()) {
+          startPending();
+        }
+        if (!busy && ops.isEmpty()) {
+          LockSupport.parkNanos(this, IDLE_PARK_NS);
+        }
+      } catch (RuntimeException e) {
+        if (closed) {
+          break;
+        }
+        LOG.log(System.Logger.Level.WARNING, "watch hub " + name + " failed; watches resync", e);
+        restored = true;
+        LockSupport.parkNanos(this, IDLE_PARK_NS);
+      }
+    }
+    StoreException end = new StoreException("Watch hub closed: " + name);
+    ops.drain(Runnable::run);
+    for (Subscription s : subs) {
+      s.fail(end);
+    }
+    for (Subscription s : pending) {
+      s.started.completeExceptionally(end);
+      s.fail(end);
+    }
+  }
+
+  /** Delivers a few pages of history; returns whether more may be waiting. */
+  private boolean dispatch(ReadView v) {
+    HistoryPage page;
+    try {
+      page = v.changesAfter(delivered, PAGE);
+    } catch (HistoryCompactedException e) {
+      // The hub fell behind the bounded history: every subscriber resyncs from current state.
+      for (Subscription s : subs) {
+        s.resync(v);
+      }
+      delivered = v.revision();
+      return false;
+    }
+    for (ChangeEvent e : page.changes()) {
+      List<Subscription> exact = byKey.get(e.key());
+      if (exact != null) {
+        for (Subscription s : exact) {
+          s.deliver(e);
+        }
+      }
+      for (Subscription s : subs) {
+        if (s.prefix) {
+          s.deliver(e);
+        }
+      }
+    }
+    for (Subscription s : subs) {
+      s.endOfPage();
+    }
+    delivered = page.scannedTo();
+    return delivered < v.revision();
+  }
+
+  private void startPending() {
+    long last = engine.lastRevision();
+    List<Subscription> ready = new ArrayList<>();
+    for (Subscription s : pending) {
+      if (s.cancelled || s.minRevision <= last) {
+        ready.add(s);
+      }
+    }
+    if (ready.isEmpty()) {
+      return;
+    }
+    pending.removeAll(ready);
+    engine.read(
+        v -> {
+          for (Subscription s : ready) {
+            if (s.cancelled) {
+              s.started.complete(null);
+              continue;
+            }
+            try {
+              s.start(v);
+              s.lastDelivered = Math.max(s.lastDelivered, v.revision());
+              subs.add(s);
+              if (!s.prefix) {
+                byKey.computeIfAbsent(s.key, k -> new ArrayList<>(2)).add(s);
+              }
+              s.started.complete(null);
+            } catch (RuntimeException e) {
+              s.started.completeExceptionally(e);
+            }
+          }
+          return null;
+        });
+    // Changes after the snapshot the subscribers started from, but already past the hub's
+    // position, are filtered by each subscriber's lastDelivered; none can be missed because the
+    // hub's position is never beyond the snapshot (both are read on this thread).
+  }
+
+  /** Stops the hub thread; subscriptions still registered fail with a {@link StoreException}. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    engine.removeListener(this);
+    LockSupport.unpark(thread);
+    boolean interrupted = false;
+    while (thread.isAlive()) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "WatchHub[" + name + ", subscriptions=" + subs.size() + "]";
+  }
+
+  /**
+   * One subscriber of the hub. All methods run on the hub thread, with a read view of the engine.
+   */
+  abstract static class Subscription {
+    final String key;
+    final boolean prefix;
+    final CompletableFuture<Void> started = new CompletableFuture<>();
+    volatile boolean cancelled;
+    long minRevision;
+    long lastDelivered;
+
+    /**
+     * @param key the exact key, or for a prefix subscription the directory
+     * @param prefix whether every change is offered to {@link #onChange} (which filters)
+     */
+    Subscription(String key, boolean prefix) {
+      this.key = key;
+      this.prefix = prefix;
+    }
+
+    final void deliver(ChangeEvent e) {
+      if (e.revision() > lastDelivered && !cancelled) {
+        onChange(e);
+        lastDelivered = Math.max(lastDelivered, e.revision());
+      }
+    }
+
+    /** Delivers the initial state (or replays history) from this snapshot. */
+    abstract void start(ReadView v);
+
+    /** A change after {@link #lastDelivered}. */
+    abstract void onChange(ChangeEvent e);
+
+    /** The end of a page of changes. */
+    void endOfPage() {}
+
+    /** History was lost or the engine was restored: catch up from the current state. */
+    abstract void resync(ReadView v);
+
+    /** The hub is closing. */
+    abstract void fail(StoreException e);
+  }
+}

@@ -1,0 +1,89 @@
+package io.libkv.storage.lmdb;
+
+import io.libkv.storage.engine.EngineOptions;
+import io.libkv.storage.engine.KvEngine;
+import io.libkv.storage.engine.LeaseReaper;
+import io.libkv.storage.engine.WatchHub;
+import io.libkv.store.MonotonicClock;
+import io.libkv.store.StoreException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Everything the stores of one data directory share in this JVM: the engine, its group-commit apply
+ * thread, its watch hub and its lease reaper (always in charge). Reference counted.
+ */
+final class LmdbNode {
+  private static final Map<Path, LmdbNode> NODES = new HashMap<>();
+
+  final Path dir;
+  final KvEngine engine;
+  final GroupCommitApplier applier;
+  final WatchHub hub;
+  final LeaseReaper reaper;
+  private int refs; // guarded by NODES
+
+  private LmdbNode(Path dir, EngineOptions options, MonotonicClock clock) {
+    this.dir = dir;
+    String name = dir.getFileName() == null ? "root" : dir.getFileName().toString();
+    KvEngine e = KvEngine.open(dir, options);
+    GroupCommitApplier a = null;
+    WatchHub h = null;
+    try {
+      a = new GroupCommitApplier(e, name);
+      h = new WatchHub(e, name);
+      LeaseReaper r = new LeaseReaper(e, a, clock, name);
+      r.takeCharge();
+      this.reaper = r;
+    } catch (RuntimeException ex) {
+      if (h != null) {
+        h.close();
+      }
+      if (a != null) {
+        a.close();
+      }
+      e.close();
+      throw ex;
+    }
+    this.engine = e;
+    this.applier = a;
+    this.hub = h;
+  }
+
+  /** Returns the node of {@code dir}, opening it on first use, with one more reference. */
+  static LmdbNode acquire(Path dir, EngineOptions options, MonotonicClock clock) {
+    Path real;
+    try {
+      Files.createDirectories(dir);
+      real = dir.toRealPath();
+    } catch (IOException e) {
+      throw new StoreException("Cannot create the LMDB data directory " + dir + ": " + e, e);
+    }
+    synchronized (NODES) {
+      LmdbNode n = NODES.get(real);
+      if (n == null) {
+        n = new LmdbNode(real, options, clock);
+        NODES.put(real, n);
+      }
+      n.refs++;
+      return n;
+    }
+  }
+
+  /** Releases one reference; the last stops the threads and closes the engine. */
+  void release() {
+    synchronized (NODES) {
+      if (--refs > 0) {
+        return;
+      }
+      NODES.remove(dir);
+      reaper.close();
+      applier.close();
+      hub.close();
+      engine.close();
+    }
+  }
+}
