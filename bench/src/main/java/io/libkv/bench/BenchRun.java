@@ -144,8 +144,8 @@ final class BenchRun {
                 + " load average at end %s",
             s.keys(),
             s.valueSize(),
-            s.warmup(),
-            s.ops() > 0 ? s.ops() + " ops" : s.duration().toString(),
+            human(s.warmup()),
+            s.ops() > 0 ? s.ops() + " ops" : human(s.duration()),
             MachineInfo.loadAverage()));
     Report report =
         new Report(s.command(), started, machine, fsync, deployments, notes, failures, results);
@@ -154,6 +154,11 @@ final class BenchRun {
     out.print(report.markdown());
     out.println("results written to " + s.out().toAbsolutePath());
     return new Outcome(report, files, failures);
+  }
+
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    return ms % 1000 == 0 ? (ms / 1000) + " s" : ms + " ms";
   }
 
   private Deployment start(String backend) {

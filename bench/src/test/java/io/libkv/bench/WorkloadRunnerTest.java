@@ -1,0 +1,152 @@
+package io.libkv.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WorkloadRunnerTest {
+  private final ByteArrayOutputStream progressOut = new ByteArrayOutputStream();
+  private final WorkloadRunner runner =
+      new WorkloadRunner(
+          new Progress(new PrintStream(progressOut, true, StandardCharsets.UTF_8), false, 10));
+
+  private static WorkloadRunner.Phase phase(Workload w, int clients, long ops, KeySpace keys) {
+    return new WorkloadRunner.Phase(
+        w, clients, Duration.ofSeconds(30), ops, Duration.ZERO, keys, 64, 2000);
+  }
+
+  @Test
+  void loadWritesEveryKeyOnce() {
+    MapTarget t = new MapTarget();
+    KeySpace keys = new KeySpace("t", 1000);
+    Result r = runner.load(t, keys, 32, 8);
+    assertEquals(1000, t.map.size());
+    assertEquals(1000, t.puts.get());
+    assertEquals(1000, r.ops());
+    assertEquals("load", r.workload());
+    assertEquals(0, r.errors());
+    assertEquals(32, t.map.get(keys.key(999)).value().length);
+  }
+
+  @Test
+  void opLimitPhaseRecordsExactlyTheOpsItCounts() {
+    MapTarget t = new MapTarget();
+    KeySpace keys = new KeySpace("t", 100);
+    runner.load(t, keys, 16, 4);
+    long before = t.gets.get();
+    Result r = runner.run(t, phase(Workload.GET, 4, 5000, keys));
+    // Every recorded op is a real call; threads may finish a few in-flight calls after the limit.
+    assertTrue(r.ops() >= 5000, "ops " + r.ops());
+    assertTrue(t.gets.get() - before >= r.ops());
+    assertTrue(t.gets.get() - before <= r.ops() + 4, "at most one extra call per client");
+    assertSaneLatencies(r);
+    assertEquals(4, r.clients());
+  }
+
+  @Test
+  void durationPhaseStopsAndMeasuresOnlyTheWindow() {
+    MapTarget t = new MapTarget();
+    KeySpace keys = new KeySpace("t", 100);
+    runner.load(t, keys, 16, 4);
+    long before = t.puts.get();
+    Result r =
+        runner.run(
+            t,
+            new WorkloadRunner.Phase(
+                Workload.PUT, 2, Duration.ofMillis(300), 0, Duration.ofMillis(100), keys, 64, 1));
+    assertTrue(r.ok());
+    assertTrue(r.seconds() >= 0.29 && r.seconds() < 5, "seconds " + r.seconds());
+    // Warm-up calls are made but not recorded.
+    assertTrue(t.puts.get() - before > r.ops());
+    assertEquals(r.ops() / r.seconds(), r.opsPerSec(), 1e-6);
+    assertSaneLatencies(r);
+  }
+
+  @Test
+  void casCountsConflictsNotErrors() {
+    MapTarget t = new MapTarget();
+    KeySpace keys = new KeySpace("t", 1); // every client fights over one key
+    runner.load(t, keys, 16, 1);
+    Result r = runner.run(t, phase(Workload.CAS, 8, 20000, keys));
+    assertEquals(0, r.errors());
+    assertTrue(r.conflicts() <= r.ops());
+  }
+
+  @Test
+  void mixedDoesReadsAndWrites() {
+    MapTarget t = new MapTarget();
+    KeySpace keys = new KeySpace("t", 50);
+    runner.load(t, keys, 16, 2);
+    long puts = t.puts.get();
+    long gets = t.gets.get();
+    Result r = runner.run(t, phase(Workload.MIXED, 2, 10000, keys));
+    long dp = t.puts.get() - puts;
+    long dg = t.gets.get() - gets;
+    assertTrue(dp > 0 && dg > dp * 3, "puts " + dp + " gets " + dg);
+    assertTrue(r.ops() >= 10000);
+  }
+
+  @Test
+  void errorsAreCountedWithTheFirstMessage() {
+    MapTarget failing = new MapTarget();
+    failing.down = true;
+    Result r =
+        runner.run(
+            failing,
+            new WorkloadRunner.Phase(
+                Workload.GET,
+                2,
+                Duration.ofMillis(200),
+                0,
+                Duration.ZERO,
+                new KeySpace("t", 10),
+                64,
+                1));
+    assertEquals(0, r.ops());
+    assertTrue(r.errors() > 0);
+    assertNotNull(r.firstError());
+    assertTrue(r.firstError().contains("backend down: t/k"), r.firstError());
+  }
+
+  @Test
+  void watchMeasuresDeliveryToEveryWatcher() {
+    MapTarget t = new MapTarget();
+    KeySpace keys = new KeySpace("t", 1);
+    Result r =
+        runner.run(
+            t,
+            new WorkloadRunner.Phase(
+                Workload.WATCH,
+                5,
+                Duration.ofMillis(500),
+                0,
+                Duration.ofMillis(50),
+                keys,
+                64,
+                200));
+    assertTrue(r.ok(), "delivered nothing");
+    assertEquals("watch", r.workload());
+    assertEquals(0, r.errors());
+    assertNotNull(r.extra());
+    assertTrue(r.extra().contains("puts/s"), r.extra());
+    assertEquals(0, t.watcherCount(), "subscriptions closed after the phase");
+    assertSaneLatencies(r);
+  }
+
+  private static void assertSaneLatencies(Result r) {
+    assertTrue(r.p50Us() > 0, "p50 " + r.p50Us());
+    assertTrue(
+        r.p50Us() <= r.p99Us() && r.p99Us() <= r.p999Us() && r.p999Us() <= r.maxUs() * 1.001,
+        r.toString());
+    assertTrue(Double.isFinite(r.opsPerSec()) && r.opsPerSec() > 0, r.toString());
+  }
+}
