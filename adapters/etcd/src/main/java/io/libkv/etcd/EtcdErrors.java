@@ -7,6 +7,7 @@ import io.etcd.jetcd.common.exception.EtcdException;
 import io.grpc.Status;
 import io.libkv.store.NotReachableException;
 import io.libkv.store.StoreException;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -94,38 +95,28 @@ final class EtcdErrors {
     }
     ErrorCode code = code(t);
     String detail = describe(t);
+    if (connectionLost(t)) {
+      return new NotReachableException(endpoints, what + ": " + detail, t);
+    }
     switch (code) {
       case UNAVAILABLE:
       case DEADLINE_EXCEEDED:
         return new NotReachableException(endpoints, what + ": " + detail, t);
       case UNAUTHENTICATED:
+        // jetcd reports a failed login as UNAUTHENTICATED even when the login call itself could
+        // not reach the server.
+        if (causedByUnavailable(t)) {
+          return new NotReachableException(endpoints, what + ": " + detail, t);
+        }
+        return refused(what, detail, t);
       case PERMISSION_DENIED:
-        return new StoreException(
-            "etcd at "
-                + endpoints
-                + " refused "
-                + (username == null
-                    ? "an unauthenticated client (no username configured)"
-                    : "user \"" + username + "\"")
-                + " for "
-                + what
-                + ": "
-                + detail,
-            t);
+        return refused(what, detail, t);
       default:
         if (detail.contains("authentication failed")
             || detail.contains("invalid auth token")
-            || detail.contains("user name is empty")) {
-          return new StoreException(
-              "etcd at "
-                  + endpoints
-                  + " refused the credentials of user \""
-                  + username
-                  + "\" for "
-                  + what
-                  + ": "
-                  + detail,
-              t);
+            || detail.contains("user name is empty")
+            || detail.contains("permission denied")) {
+          return refused(what, detail, t);
         }
         return new StoreException("etcd failed " + what + ": " + detail, t);
     }
@@ -149,10 +140,60 @@ final class EtcdErrors {
       return false;
     }
     ErrorCode c = code(t);
-    return c == ErrorCode.UNAVAILABLE
+    return connectionLost(t)
+        || c == ErrorCode.UNAVAILABLE
         || c == ErrorCode.INTERNAL
         || c == ErrorCode.DEADLINE_EXCEEDED
         || String.valueOf(t.getMessage()).contains("invalid auth token");
+  }
+
+  private static boolean causedByUnavailable(Throwable t) {
+    int depth = 0;
+    for (Throwable c = t.getCause(); c != null && depth < 8; c = c.getCause(), depth++) {
+      Status.Code code = Status.fromThrowable(c).getCode();
+      if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
+        return true;
+      }
+      if (c instanceof EtcdException e
+          && (e.getErrorCode() == ErrorCode.UNAVAILABLE
+              || e.getErrorCode() == ErrorCode.DEADLINE_EXCEEDED)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private StoreException refused(String what, String detail, Throwable t) {
+    return new StoreException(
+        "etcd at "
+            + endpoints
+            + " refused "
+            + (username == null
+                ? "an unauthenticated client (no username configured)"
+                : "user \"" + username + "\"")
+            + " for "
+            + what
+            + ": "
+            + detail,
+        t);
+  }
+
+  /**
+   * Whether the call failed because its connection broke (the server died mid-call): gRPC reports
+   * that as UNKNOWN "channel closed" or with an I/O error as the cause, not as UNAVAILABLE.
+   */
+  private static boolean connectionLost(Throwable t) {
+    int depth = 0;
+    for (Throwable c = t; c != null && depth < 8; c = c.getCause(), depth++) {
+      if (c instanceof IOException) {
+        return true;
+      }
+      String m = c.getMessage();
+      if (m != null && m.contains("channel closed")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Throwable unwrap(Throwable t) {
