@@ -1,0 +1,426 @@
+package io.libkv.jepsen;
+
+import io.libkv.store.Backend;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The cluster under test: N nodes, each a {@link NodeMain} JVM process on loopback, every
+ * peer-to-peer link passing through a {@link FaultProxy}.
+ *
+ * <p>How one directed link gets its own proxy although every node is given the same endpoints
+ * ({@code n2=n2:7002}): each node process resolves names with its own hosts file ({@code
+ * -Djdk.net.hosts.file}), where its own name is 127.0.0.1 (where it binds) and node j's name is
+ * 127.0.i.j, the address of the proxy for "node i opens a connection to node j", which forwards to
+ * 127.0.0.1 at node j's port. Raft configuration entries carry names, not addresses, so this
+ * survives leader changes.
+ *
+ * <p>Threading: one thread drives it (the nemesis); status queries are thread-safe.
+ */
+final class Cluster implements AutoCloseable {
+  private static final List<String> JVM_FLAGS =
+      List.of(
+          "-Xmx192m",
+          "-Xss512k",
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-XX:-UsePerfData",
+          "--add-opens",
+          "java.base/java.nio=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-exports",
+          "java.base/jdk.internal.misc=ALL-UNNAMED",
+          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+          "-Dorg.slf4j.simpleLogger.log.io.libkv=info",
+          "-Dorg.slf4j.simpleLogger.showDateTime=true");
+
+  /** One node: its ports, files and (while running) process. */
+  static final class Node {
+    final String id;
+    final int index;
+    final int raftPort;
+    final int controlPort;
+    final Path dataDir;
+    final Path hostsFile;
+    final Path logFile;
+    volatile Process process;
+    volatile boolean paused;
+
+    Node(String id, int index, int raftPort, int controlPort, Path dir) {
+      this.id = id;
+      this.index = index;
+      this.raftPort = raftPort;
+      this.controlPort = controlPort;
+      this.dataDir = dir.resolve(id + "-data");
+      this.hostsFile = dir.resolve(id + ".hosts");
+      this.logFile = dir.resolve(id + ".log");
+    }
+
+    boolean running() {
+      Process p = process;
+      return p != null && p.isAlive();
+    }
+
+    @Override
+    public String toString() {
+      return id;
+    }
+  }
+
+  private final Backend backend;
+  private final Path dir;
+  private final Map<String, String> options;
+  private final PrintStream log;
+  private final List<Node> nodes = new ArrayList<>();
+  private final Map<String, Link> links = new LinkedHashMap<>();
+  private final List<FaultProxy> proxies = new ArrayList<>();
+  private final String endpoints;
+
+  /**
+   * Allocates ports, writes hosts files and opens the proxies; {@link #start()} launches the nodes.
+   *
+   * @param backend EMBEDDED for the real thing; LMDB (one node, no peers) to test the harness
+   * @param options {@code embedded.*} options given to every node
+   */
+  Cluster(Backend backend, int size, Path dir, Map<String, String> options, PrintStream log) {
+    if (size < 1 || size > 9) {
+      throw new IllegalArgumentException("cluster size must be 1..9, was " + size);
+    }
+    if (backend != Backend.EMBEDDED && size != 1) {
+      throw new IllegalArgumentException(backend + " runs one node, not " + size);
+    }
+    this.backend = backend;
+    this.dir = dir;
+    this.options = Map.copyOf(options);
+    this.log = log;
+    try {
+      Files.createDirectories(dir);
+      for (int i = 1; i <= size; i++) {
+        nodes.add(new Node("n" + i, i, freePort(), freePort(), dir));
+      }
+      endpoints =
+          nodes.stream()
+              .map(n -> n.id + "=" + n.id + ":" + n.raftPort)
+              .collect(Collectors.joining(","));
+      String self = InetAddress.getLocalHost().getHostName();
+      for (Node n : nodes) {
+        StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n127.0.0.1 " + self + "\n");
+        for (Node m : nodes) {
+          hosts
+              .append(m == n ? "127.0.0.1" : proxyAddress(n, m))
+              .append(' ')
+              .append(m.id)
+              .append('\n');
+        }
+        Files.writeString(n.hostsFile, hosts.toString(), StandardCharsets.UTF_8);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare the cluster in " + dir, e);
+    }
+    for (Node a : nodes) {
+      for (Node b : nodes) {
+        if (a != b) {
+          links.put(a.id + ">" + b.id, new Link(a.id, b.id));
+        }
+      }
+    }
+    try {
+      for (Node a : nodes) {
+        for (Node b : nodes) {
+          if (a != b) {
+            proxies.add(
+                new FaultProxy(
+                    new InetSocketAddress(InetAddress.getByName(proxyAddress(a, b)), b.raftPort),
+                    new InetSocketAddress(InetAddress.getByName("127.0.0.1"), b.raftPort),
+                    link(a.id, b.id),
+                    link(b.id, a.id)));
+          }
+        }
+      }
+    } catch (UnknownHostException e) {
+      close();
+      throw new IllegalStateException("loopback address not usable", e);
+    }
+  }
+
+  private static String proxyAddress(Node from, Node to) {
+    return "127.0." + from.index + "." + to.index;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    }
+  }
+
+  List<Node> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  Node node(String id) {
+    return nodes.stream()
+        .filter(n -> n.id.equals(id))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no node " + id));
+  }
+
+  Link link(String from, String to) {
+    Link l = links.get(from + ">" + to);
+    if (l == null) {
+      throw new IllegalArgumentException("no link " + from + "->" + to);
+    }
+    return l;
+  }
+
+  /** Launches every node and waits until each serves and the cluster accepts a write. */
+  void start(long timeoutMs) {
+    for (Node n : nodes) {
+      launch(n);
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    for (Node n : nodes) {
+      awaitServing(n, deadline);
+    }
+    awaitWritable(nodes.get(0), deadline);
+  }
+
+  private void launch(Node n) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(JVM_FLAGS);
+    cmd.add("-Djdk.net.hosts.file=" + n.hostsFile);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(NodeMain.class.getName());
+    cmd.addAll(List.of("--backend", backend.name(), "--id", n.id, "--data", n.dataDir.toString()));
+    cmd.addAll(List.of("--control-port", Integer.toString(n.controlPort)));
+    if (backend == Backend.EMBEDDED) {
+      cmd.addAll(List.of("--endpoints", endpoints));
+    }
+    options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
+    try {
+      n.process =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(n.logFile.toFile()))
+              .start();
+      n.paused = false;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot launch node " + n.id + ": " + cmd, e);
+    }
+  }
+
+  private void awaitServing(Node n, long deadline) {
+    try (NodeClient c = new NodeClient(n.controlPort)) {
+      while (true) {
+        if ("OK".equals(c.call("PING", 1000))) {
+          return;
+        }
+        if (!n.running()) {
+          throw new IllegalStateException(
+              "node " + n.id + " exited with " + n.process.exitValue() + "; log:\n" + tail(n));
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "node " + n.id + " did not serve in time; log:\n" + tail(n));
+        }
+        pause(100);
+      }
+    }
+  }
+
+  private void awaitWritable(Node n, long deadline) {
+    try (NodeClient c = new NodeClient(n.controlPort)) {
+      while (true) {
+        String r = c.call("PUT jepsen/ready 1", 5000);
+        if ("OK".equals(r)) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "cluster did not accept a write in time (last answer "
+                  + r
+                  + "); log of "
+                  + n.id
+                  + ":\n"
+                  + tail(n));
+        }
+        pause(200);
+      }
+    }
+  }
+
+  /** The last lines of a node's log, for error messages. */
+  String tail(Node n) {
+    try {
+      List<String> lines = Files.readAllLines(n.logFile, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /**
+   * The node whose log says last that it became leader and that runs unpaused, or {@code null}.
+   * (Reads the "is now the leader" lines the embedded store logs.)
+   */
+  Node leader() {
+    for (Node n : nodes) {
+      if (!n.running() || n.paused) {
+        continue;
+      }
+      try {
+        List<String> lines = Files.readAllLines(n.logFile, StandardCharsets.UTF_8);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+          String l = lines.get(i);
+          if (l.contains("is no longer the leader")) {
+            break;
+          }
+          if (l.contains("is now the leader")) {
+            return n;
+          }
+        }
+      } catch (IOException e) {
+        // Unreadable log: this node is not known to lead.
+      }
+    }
+    return null;
+  }
+
+  /** kill -9. */
+  void kill(Node n) {
+    Process p = n.process;
+    if (p != null) {
+      if (n.paused) {
+        signal(n, "CONT");
+      }
+      p.destroyForcibly();
+      try {
+        p.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Starts a killed node again on its data directory and waits until it serves. */
+  void restart(Node n, long timeoutMs) {
+    if (n.running()) {
+      return;
+    }
+    launch(n);
+    awaitServing(n, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+  }
+
+  /** SIGSTOP: the process freezes, its sockets stay open. */
+  void pause(Node n) {
+    if (n.running() && !n.paused) {
+      signal(n, "STOP");
+      n.paused = true;
+    }
+  }
+
+  /** SIGCONT. */
+  void resume(Node n) {
+    if (n.paused) {
+      signal(n, "CONT");
+      n.paused = false;
+    }
+  }
+
+  private static void signal(Node n, String sig) {
+    try {
+      Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(n.process.pid())).start();
+      if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + sig + " " + n.id + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot signal node " + n.id, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted signalling " + n.id, e);
+    }
+  }
+
+  /** Cuts traffic from {@code from} to {@code to} (one way). */
+  void cut(Node from, Node to) {
+    link(from.id, to.id).cut();
+  }
+
+  /** Makes the nodes of each group talk only among themselves (every node must be in one group). */
+  void partition(List<List<Node>> groups) {
+    for (List<Node> g : groups) {
+      for (Node a : g) {
+        for (Node b : nodes) {
+          if (a != b && !g.contains(b)) {
+            cut(a, b);
+          }
+        }
+      }
+    }
+  }
+
+  /** Heals every link and removes every delay. */
+  void healAll() {
+    links.values().forEach(Link::heal);
+  }
+
+  /** Sets a node's store clock: a forward jump and a new rate. */
+  boolean clock(Node n, long jumpMs, double rate) {
+    try (NodeClient c = new NodeClient(n.controlPort)) {
+      return "OK".equals(c.call("CLOCK " + jumpMs + " " + rate, 2000));
+    }
+  }
+
+  private static void pause(long ms) {
+    try {
+      Thread.sleep(ms); // polling interval while waiting for a process to come up
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Node n : nodes) {
+      Process p = n.process;
+      if (p != null) {
+        if (n.paused) {
+          try {
+            signal(n, "CONT");
+          } catch (RuntimeException e) {
+            // Killed anyway below.
+          }
+        }
+        p.destroyForcibly();
+      }
+    }
+    for (Node n : nodes) {
+      Process p = n.process;
+      if (p != null) {
+        try {
+          p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    proxies.forEach(FaultProxy::close);
+  }
+}

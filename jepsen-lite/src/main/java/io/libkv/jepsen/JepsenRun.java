@@ -1,0 +1,502 @@
+package io.libkv.jepsen;
+
+import io.libkv.store.Backend;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One jepsen-lite run: starts a {@link Cluster}, runs the workloads from many client threads while
+ * the {@link Nemesis} injects faults, heals, reads the final state, and checks:
+ *
+ * <ul>
+ *   <li><b>register</b>: read/write/CAS on independent keys, checked by {@link
+ *       LinearizabilityChecker} (values unique per key, so a CAS by index is a CAS by value);
+ *   <li><b>set</b>: every acknowledged add must be in the final list (lost writes);
+ *   <li><b>lock</b>: each holder writes to a {@link FencedResource}; no write may be accepted with
+ *       a token another holder had;
+ *   <li><b>watch</b>: one watcher per node must see every acknowledged write of a key, in strictly
+ *       increasing index order.
+ * </ul>
+ *
+ * <p>Everything random comes from the seed. One thread per client; the caller's thread drives the
+ * nemesis.
+ */
+final class JepsenRun {
+  /** What to run. */
+  record Options(
+      Backend backend,
+      int nodes,
+      Duration time,
+      long seed,
+      List<String> nemeses,
+      Path dir,
+      Map<String, String> storeOptions,
+      int registerKeys,
+      int clientsPerNode,
+      boolean set,
+      boolean lock,
+      boolean watch,
+      long minFaultMs,
+      long maxFaultMs,
+      int opTimeoutMs) {}
+
+  /** What a run found. Passed only if every workload did. */
+  record Report(
+      long seed,
+      Verdict register,
+      long registerOps,
+      long registerInfo,
+      List<String> registerProblems,
+      long setAcked,
+      long lostWrites,
+      long lockAccepted,
+      long lockRejected,
+      long staleLockWrites,
+      long watchAcked,
+      long watchMissed,
+      long watchOutOfOrder,
+      List<String> faults,
+      Path reportDir) {
+    boolean passed() {
+      return register == Verdict.VALID
+          && lostWrites == 0
+          && staleLockWrites == 0
+          && watchMissed == 0
+          && watchOutOfOrder == 0;
+    }
+
+    String summary() {
+      return String.format(
+          Locale.ROOT,
+          "seed %d%n"
+              + "register: %s (%d ops, %d unknown outcome)%s%n"
+              + "set: %d acknowledged adds, %d lost%n"
+              + "lock: %d fenced writes accepted, %d stale refused, %d stale accepted%n"
+              + "watch: %d acknowledged writes, %d missed by a watcher, %d out of order%n"
+              + "faults: %d%n"
+              + "acknowledged writes lost: %d%n"
+              + "verdict: %s (report in %s)",
+          seed,
+          register,
+          registerOps,
+          registerInfo,
+          registerProblems.isEmpty() ? "" : " " + registerProblems,
+          setAcked,
+          lostWrites,
+          lockAccepted,
+          lockRejected,
+          staleLockWrites,
+          watchAcked,
+          watchMissed,
+          watchOutOfOrder,
+          faults.size(),
+          lostWrites + watchMissed,
+          passed() ? "PASS" : "FAIL",
+          reportDir);
+    }
+  }
+
+  private final Options o;
+  private final PrintStream out;
+  private final List<Op> history = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicLong opIds = new AtomicLong();
+  private final Set<String> setAcked = ConcurrentHashMap.newKeySet();
+  private final List<String> watchAcked = Collections.synchronizedList(new ArrayList<>());
+  private final FencedResource fenced = new FencedResource();
+  private final AtomicLong holders = new AtomicLong();
+  private volatile boolean stop;
+
+  JepsenRun(Options options, PrintStream out) {
+    this.o = options;
+    this.out = out;
+  }
+
+  Report run() throws InterruptedException {
+    long t0 = System.nanoTime();
+    out.printf(
+        Locale.ROOT,
+        "jepsen-lite: %d %s nodes, %ss, nemeses %s, seed %d, dir %s%n",
+        o.nodes(),
+        o.backend(),
+        o.time().toSeconds(),
+        o.nemeses(),
+        o.seed(),
+        o.dir());
+    try (Cluster cluster = new Cluster(o.backend(), o.nodes(), o.dir(), o.storeOptions(), out)) {
+      cluster.start(120_000);
+      out.printf(Locale.ROOT, "cluster up in %.1fs%n", (System.nanoTime() - t0) / 1e9);
+      Random seeds = new Random(o.seed());
+      long nemesisSeed = seeds.nextLong();
+      List<Thread> threads = new ArrayList<>();
+      Map<String, Long> watchIds = new HashMap<>();
+      int client = 0;
+      for (Cluster.Node n : cluster.nodes()) {
+        for (int c = 0; c < o.clientsPerNode(); c++) {
+          int id = client++;
+          long s = seeds.nextLong();
+          threads.add(thread("register-" + id, () -> registerClient(id, n, s)));
+        }
+        if (o.set()) {
+          int id = client++;
+          threads.add(thread("set-" + id, () -> setClient(id, n)));
+        }
+        if (o.lock()) {
+          long s = seeds.nextLong();
+          threads.add(thread("lock-" + n.id, () -> lockClient(n, s)));
+        }
+        if (o.watch()) {
+          watchIds.put(n.id, startWatch(n));
+        }
+      }
+      if (o.watch()) {
+        threads.add(thread("watch-writer", () -> watchWriter(cluster)));
+      }
+      long startNs = System.nanoTime();
+      threads.forEach(Thread::start);
+      Nemesis nemesis =
+          new Nemesis(
+              cluster, nemesisSeed, o.nemeses(), o.minFaultMs(), o.maxFaultMs(), out, startNs);
+      nemesis.run(startNs + o.time().toNanos());
+      stop = true;
+      for (Thread t : threads) {
+        t.join(o.opTimeoutMs() * 3L + 10_000);
+      }
+      out.printf(
+          Locale.ROOT,
+          "workloads stopped after %.1fs, %d register ops%n",
+          (System.nanoTime() - startNs) / 1e9,
+          history.size());
+
+      // Final reads on a healed cluster: every register key from every node, the set, the watches.
+      finalRegisterReads(cluster);
+      long lost = checkSet(cluster);
+      long[] watch = o.watch() ? checkWatches(cluster, watchIds) : new long[2];
+
+      LinearizabilityChecker.Result r =
+          LinearizabilityChecker.defaults().check(List.copyOf(history));
+      Path reportDir = o.dir().resolve("checker");
+      r.writeReport(reportDir);
+      List<String> problems = new ArrayList<>();
+      for (LinearizabilityChecker.KeyResult k : r.problems()) {
+        problems.add(k.key() + ":" + k.verdict() + (k.why().isEmpty() ? "" : "(" + k.why() + ")"));
+      }
+      long info = history.stream().filter(op -> op.outcome() == Op.Outcome.INFO).count();
+      Report report =
+          new Report(
+              o.seed(),
+              r.verdict(),
+              history.size(),
+              info,
+              problems,
+              setAcked.size(),
+              lost,
+              fenced.accepted(),
+              fenced.rejected(),
+              fenced.staleAccepted(),
+              watchAcked.size(),
+              watch[0],
+              watch[1],
+              nemesis.faults(),
+              reportDir);
+      out.println(report.summary());
+      return report;
+    } finally {
+      stop = true;
+    }
+  }
+
+  private static Thread thread(String name, Runnable r) {
+    Thread t = new Thread(r, "jepsen-" + name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  // ---- register ----
+
+  private void registerClient(int clientId, Cluster.Node node, long seed) {
+    Random random = new Random(seed);
+    int process = clientId;
+    int counter = 0;
+    Map<String, String[]> lastRead = new HashMap<>();
+    try (NodeClient c = new NodeClient(node.controlPort)) {
+      while (!stop) {
+        String key = "reg/" + random.nextInt(o.registerKeys());
+        int roll = random.nextInt(100);
+        String[] seen = lastRead.get(key);
+        Op op;
+        if (roll < 50 || (roll >= 75 && seen == null)) {
+          String[] index = new String[1];
+          op = read(c, process, key, index);
+          if (op != null) {
+            lastRead.put(key, new String[] {op.value(), index[0]});
+          }
+        } else if (roll < 75) {
+          String v = "c" + clientId + "-" + counter++;
+          long inv = System.nanoTime();
+          String a = c.call("PUT " + key + " " + v, o.opTimeoutMs());
+          op = record(process, key, Op.Kind.WRITE, v, null, writeOutcome(a, "OK"), inv);
+        } else {
+          String v = "c" + clientId + "-" + counter++;
+          long inv = System.nanoTime();
+          String a = c.call("CAS " + key + " " + v + " " + seen[1], o.opTimeoutMs());
+          op = record(process, key, Op.Kind.CAS, v, seen[0], writeOutcome(a, "OK "), inv);
+          lastRead.remove(key);
+        }
+        if (op != null && op.outcome() == Op.Outcome.INFO) {
+          process += 1000; // a process with an operation in doubt never issues another
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads a register; returns null if the read tells nothing, else puts the index in {@code
+   * index[0]}.
+   */
+  private Op read(NodeClient c, int process, String key, String[] index) {
+    long inv = System.nanoTime();
+    String a = c.call("GET " + key, o.opTimeoutMs());
+    if (a == null || a.equals(NodeClient.UNSENT) || a.startsWith("ERR")) {
+      return null; // a read that failed or timed out tells nothing
+    }
+    if (a.equals("NOTFOUND")) {
+      index[0] = "0";
+      return record(process, key, Op.Kind.READ, null, null, Op.Outcome.OK, inv);
+    }
+    String[] f = a.split(" ");
+    index[0] = f[2];
+    return record(process, key, Op.Kind.READ, f[1], null, Op.Outcome.OK, inv);
+  }
+
+  private static Op.Outcome writeOutcome(String answer, String okPrefix) {
+    if (answer == null) {
+      return Op.Outcome.INFO;
+    }
+    if (answer.equals(okPrefix.trim()) || answer.startsWith(okPrefix)) {
+      return Op.Outcome.OK;
+    }
+    if (answer.equals(NodeClient.UNSENT) || answer.startsWith("CONFLICT")) {
+      return Op.Outcome.FAIL;
+    }
+    return Op.Outcome.INFO; // an error after sending: it may still have been applied
+  }
+
+  private Op record(
+      int process,
+      String key,
+      Op.Kind kind,
+      String value,
+      String expected,
+      Op.Outcome outcome,
+      long inv) {
+    long done = System.nanoTime();
+    Op op =
+        new Op(
+            opIds.incrementAndGet(),
+            process,
+            key,
+            kind,
+            value,
+            expected,
+            outcome,
+            inv,
+            outcome == Op.Outcome.INFO ? Long.MAX_VALUE : done);
+    history.add(op);
+    return op;
+  }
+
+  private void finalRegisterReads(Cluster cluster) {
+    for (Cluster.Node n : cluster.nodes()) {
+      try (NodeClient c = new NodeClient(n.controlPort)) {
+        for (int k = 0; k < o.registerKeys(); k++) {
+          read(c, 900_000 + n.index, "reg/" + k, new String[1]);
+        }
+      }
+    }
+  }
+
+  // ---- set ----
+
+  private void setClient(int clientId, Cluster.Node node) {
+    int counter = 0;
+    try (NodeClient c = new NodeClient(node.controlPort)) {
+      while (!stop) {
+        String e = "e" + clientId + "-" + counter++;
+        if ("OK".equals(c.call("PUT set/" + e + " 1", o.opTimeoutMs()))) {
+          setAcked.add(e);
+        }
+      }
+    }
+  }
+
+  private long checkSet(Cluster cluster) {
+    if (!o.set()) {
+      return 0;
+    }
+    String a = null;
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    try (NodeClient c = new NodeClient(cluster.nodes().get(0).controlPort)) {
+      while (System.nanoTime() < deadline) {
+        a = c.call("LIST set", 10_000);
+        if (a != null && a.startsWith("OK")) {
+          break;
+        }
+      }
+    }
+    if (a == null || !a.startsWith("OK")) {
+      out.println("set: final read failed (" + a + "): every acknowledged add counts as lost");
+      return setAcked.size();
+    }
+    Set<String> present = new HashSet<>();
+    for (String k : a.split(" ")) {
+      if (k.startsWith("set/")) {
+        present.add(k.substring(4));
+      }
+    }
+    long lost = 0;
+    for (String e : setAcked) {
+      if (!present.contains(e)) {
+        lost++;
+        out.println("set: acknowledged add lost: " + e);
+      }
+    }
+    return lost;
+  }
+
+  // ---- lock ----
+
+  private void lockClient(Cluster.Node node, long seed) {
+    Random random = new Random(seed);
+    try (NodeClient c = new NodeClient(node.controlPort)) {
+      while (!stop) {
+        String a = c.call("LOCK lock/fenced 2000 2000", o.opTimeoutMs() + 2000);
+        if (a == null || !a.startsWith("OK ")) {
+          continue;
+        }
+        String[] f = a.split(" ");
+        long token = Long.parseLong(f[1]);
+        long holder = holders.incrementAndGet();
+        fenced.write(token, holder);
+        try {
+          Thread.sleep(random.nextInt(300)); // hold the lock a while, as work would
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        fenced.write(token, holder);
+        c.call("UNLOCK " + f[2], o.opTimeoutMs());
+      }
+    }
+  }
+
+  // ---- watch ----
+
+  private long startWatch(Cluster.Node n) {
+    try (NodeClient c = new NodeClient(n.controlPort)) {
+      String a = c.call("WATCH watched 0", 10_000);
+      if (a == null || !a.startsWith("OK ")) {
+        throw new IllegalStateException("cannot start a watch on " + n.id + ": " + a);
+      }
+      return Long.parseLong(a.substring(3).trim());
+    }
+  }
+
+  private void watchWriter(Cluster cluster) {
+    int counter = 0;
+    List<Cluster.Node> nodes = cluster.nodes();
+    NodeClient[] clients = new NodeClient[nodes.size()];
+    for (int i = 0; i < clients.length; i++) {
+      clients[i] = new NodeClient(nodes.get(i).controlPort);
+    }
+    try {
+      while (!stop) {
+        String v = "w" + counter;
+        NodeClient c = clients[counter % clients.length];
+        counter++;
+        if ("OK".equals(c.call("PUT watched " + v, o.opTimeoutMs()))) {
+          watchAcked.add(v);
+        }
+        try {
+          Thread.sleep(50); // a steady trickle of changes
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    } finally {
+      for (NodeClient c : clients) {
+        c.close();
+      }
+    }
+  }
+
+  /** Returns {missed, outOfOrder} summed over the watchers. */
+  private long[] checkWatches(Cluster cluster, Map<String, Long> watchIds) {
+    long missed = 0;
+    long disorder = 0;
+    List<String> acked = List.copyOf(watchAcked);
+    for (Cluster.Node n : cluster.nodes()) {
+      Long id = watchIds.get(n.id);
+      String a = null;
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      Set<String> seen = new HashSet<>();
+      try (NodeClient c = new NodeClient(n.controlPort)) {
+        if (id == null || !n.running()) {
+          continue;
+        }
+        // The node was restarted if its watch is gone: a fresh watch from index 0 must replay all.
+        while (System.nanoTime() < deadline) {
+          a = c.call("WATCHLOG " + id, 10_000);
+          if (a != null && a.startsWith("ERR NoSuchWatch")) {
+            id = startWatch(n);
+            continue;
+          }
+          seen.clear();
+          if (a != null && a.startsWith("OK")) {
+            for (String e : a.split(" ")) {
+              int colon = e.indexOf(':');
+              if (colon > 0 && !e.startsWith("ERROR")) {
+                seen.add(e.substring(colon + 1));
+              }
+            }
+            if (seen.containsAll(acked)) {
+              break;
+            }
+          }
+        }
+      }
+      long lastIndex = 0;
+      if (a != null && a.startsWith("OK")) {
+        for (String e : a.split(" ")) {
+          int colon = e.indexOf(':');
+          if (colon > 0 && !e.startsWith("ERROR")) {
+            long idx = Long.parseLong(e.substring(0, colon));
+            if (idx <= lastIndex) {
+              disorder++;
+            }
+            lastIndex = Math.max(lastIndex, idx);
+          }
+        }
+      }
+      for (String v : acked) {
+        if (!seen.contains(v)) {
+          missed++;
+          out.println("watch: " + n.id + " never saw acknowledged write " + v);
+        }
+      }
+    }
+    return new long[] {missed, disorder};
+  }
+}
