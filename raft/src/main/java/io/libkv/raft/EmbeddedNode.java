@@ -1,0 +1,393 @@
+package io.libkv.raft;
+
+import io.libkv.spi.JvmAccess;
+import io.libkv.storage.engine.Command;
+import io.libkv.storage.engine.CommandCodec;
+import io.libkv.storage.engine.CommandResult;
+import io.libkv.storage.engine.EngineOptions;
+import io.libkv.storage.engine.EngineStore;
+import io.libkv.storage.engine.KvEngine;
+import io.libkv.storage.engine.KvReader;
+import io.libkv.storage.engine.LeaseReaper;
+import io.libkv.storage.engine.ReadView;
+import io.libkv.storage.engine.WatchHub;
+import io.libkv.store.Config;
+import io.libkv.store.Store;
+import io.libkv.store.StoreException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+
+/**
+ * One member of an embedded libkv cluster (Backend.EMBEDDED) running in this process: a Raft server
+ * (Apache Ratis) whose state machine is the LMDB engine of {@code libkv-storage}, plus the node's
+ * change fan-out and lease reaper. Stores opened on it ({@link #openStore()}) accept every call:
+ * writes go through the Raft log to whichever member leads, reads are linearizable (Raft ReadIndex,
+ * served by this member's own copy once it has caught up).
+ *
+ * <h2>Running a node</h2>
+ *
+ * <pre>{@code
+ * EmbeddedNode node = EmbeddedNode.start(
+ *     List.of("n1=10.0.0.1:7001", "n2=10.0.0.2:7001", "n3=10.0.0.3:7001"),
+ *     Config.builder().nodeId("n1").dataDir(Path.of("/var/lib/libkv/n1")).build());
+ * try (Store store = node.openStore()) { ... }
+ * node.close();
+ * }</pre>
+ *
+ * or as a process: {@code java -cp ... io.libkv.raft.EmbeddedNode --id n1 --peers
+ * n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003 --data-dir /tmp/n1}, which blocks until the
+ * process is stopped (SIGTERM/SIGINT close the node cleanly).
+ *
+ * <p>Data directory layout: {@code raft/} (the Raft log, metadata and snapshots) and {@code kv/}
+ * (the LMDB copy of the data). A node restarted on the same directory recovers and replays the log
+ * from its last snapshot; a node whose {@code kv/} is missing is rebuilt from its snapshot and log,
+ * or from the leader's snapshot.
+ *
+ * <p>Options: see {@link EmbeddedStoreProvider}. Thread-safe. {@link #close()} stops everything the
+ * node started (stores opened on it included).
+ */
+public final class EmbeddedNode implements AutoCloseable {
+  private final Config config;
+  private final RaftSettings settings;
+  private final RaftMember member;
+  private final KvEngine engine;
+  private final WatchHub hub;
+  private final LeaseReaper reaper;
+  private final RaftChannel<Command, CommandResult> channel;
+  private final Consumer<Boolean> leadership;
+  private final Set<Store> stores = ConcurrentHashMap.newKeySet();
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private volatile boolean closing;
+
+  private EmbeddedNode(List<String> peers, Config config, boolean join) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.settings = RaftSettings.of(config);
+    String id =
+        config
+            .nodeId()
+            .orElseThrow(() -> new IllegalArgumentException("an EMBEDDED member needs a nodeId"));
+    Path dataDir =
+        config
+            .dataDir()
+            .orElseThrow(
+                () -> new IllegalArgumentException("EMBEDDED member " + id + " needs a dataDir"));
+    List<RaftPeer> all = Peers.parse(peers);
+    RaftPeer self =
+        all.stream()
+            .filter(p -> p.getId().toString().equals(id))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "nodeId '" + id + "' is not one of the endpoints " + peers));
+    JvmAccess.requireNioAccess("libkv EMBEDDED backend");
+    RaftGroup group = Peers.group(settings.group, all);
+    KvEngine[] opened = new KvEngine[1];
+    // The Raft log is the durable record: LMDB need not fsync every batch (a lost tail is
+    // replayed from the log after a crash).
+    this.member =
+        RaftMember.start(
+            self,
+            group,
+            settings,
+            dataDir,
+            dir -> {
+              opened[0] = KvEngine.open(dir, EngineOptions.builder().sync(false).build());
+              return new EngineState(opened[0]);
+            },
+            join);
+    this.engine = opened[0];
+    RaftChannel<Command, CommandResult> ch = null;
+    WatchHub h = null;
+    LeaseReaper r = null;
+    try {
+      ch =
+          new RaftChannel<>(
+              group,
+              self.getId(),
+              settings,
+              CommandCodec::encodeCommands,
+              CommandCodec::decodeResults,
+              EmbeddedNode::sizeOf);
+      h = new WatchHub(engine, id);
+      RaftChannel<Command, CommandResult> c = ch;
+      r = new LeaseReaper(engine, cmd -> submit(c, cmd), config.clock(), id);
+    } catch (RuntimeException e) {
+      if (r != null) {
+        r.close();
+      }
+      if (h != null) {
+        h.close();
+      }
+      if (ch != null) {
+        ch.close();
+      }
+      member.close();
+      throw e;
+    }
+    this.channel = ch;
+    this.hub = h;
+    this.reaper = r;
+    LeaseReaper rr = r;
+    this.leadership =
+        leader -> {
+          if (leader) {
+            rr.takeCharge();
+          } else {
+            rr.resign();
+          }
+        };
+    member.addLeadershipListener(leadership);
+  }
+
+  /**
+   * Starts the member {@code config.nodeId()} of the cluster whose every member is listed in {@code
+   * peers} ({@code id=host:port}), storing its data in {@code config.dataDir()}. Returns once the
+   * server listens; the cluster serves requests once a majority of members is up.
+   *
+   * @throws IllegalArgumentException if the peers or the configuration are invalid, or the node id
+   *     is not among the peers
+   * @throws IllegalStateException if the JVM lacks the flags LMDB needs ({@link
+   *     JvmAccess#REQUIRED_FLAGS})
+   * @throws StoreException if the data directory or the port cannot be used
+   */
+  public static EmbeddedNode start(List<String> peers, Config config) {
+    return new EmbeddedNode(peers, config, false);
+  }
+
+  /**
+   * Starts a NEW member that is not yet part of the cluster's configuration: it starts with no
+   * peers and waits to be added ({@link EmbeddedCluster#addNode} or another member's {@link
+   * #setMembers}), then catches up by snapshot and log. {@code peers} lists the cluster including
+   * this member.
+   */
+  public static EmbeddedNode join(List<String> peers, Config config) {
+    return new EmbeddedNode(peers, config, true);
+  }
+
+  /** This member's id. */
+  public String id() {
+    return member.self.getId().toString();
+  }
+
+  /** This member's endpoint, {@code id=host:port}. */
+  public String endpoint() {
+    return Peers.endpoint(member.self);
+  }
+
+  /** Whether this member currently leads the cluster. */
+  public boolean isLeader() {
+    return member.isLeader();
+  }
+
+  /** The data directory. */
+  public Path dataDir() {
+    return member.dataDir;
+  }
+
+  /** The index of the last Raft log entry applied to this member's copy of the data. */
+  public long appliedIndex() {
+    return engine.appliedIndex();
+  }
+
+  /**
+   * Opens a store served by this member. Close it when done; closing the node closes it too.
+   *
+   * @throws StoreException if the node is closed
+   */
+  public Store openStore() {
+    if (closing) {
+      throw new StoreException("EMBEDDED node " + id() + " is closed");
+    }
+    KvReader reader = settings.linearizableReads ? this::linearizableRead : engine::read;
+    Store[] self = new Store[1];
+    EngineStore s =
+        new EngineStore(
+            "embedded-" + id(),
+            cmd -> submit(channel, cmd),
+            reader,
+            hub,
+            config,
+            () -> stores.remove(self[0]));
+    self[0] = s;
+    stores.add(s);
+    return s;
+  }
+
+  private <T> T linearizableRead(Function<ReadView, T> fn) {
+    await(channel.barrier(), "linearizable read (ReadIndex)");
+    return engine.read(fn);
+  }
+
+  /**
+   * Replaces the cluster's members (Raft joint consensus: the call returns once the new
+   * configuration is committed; new members catch up by snapshot first). Removed members stop
+   * taking part.
+   *
+   * @param peers every member of the new configuration, {@code id=host:port}
+   * @throws io.libkv.store.NotReachableException if the change does not complete in time
+   */
+  public void setMembers(List<String> peers) {
+    try {
+      channel.setMembers(Peers.parse(peers));
+    } catch (IOException e) {
+      throw RatisErrors.map(e, channel.endpoints(), "membership change to " + peers);
+    }
+  }
+
+  /** Blocks until {@link #close()} has finished. */
+  public void awaitClose() throws InterruptedException {
+    closed.await();
+  }
+
+  /** Closes every store opened on the node, then stops the member. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closing) {
+        awaitQuietly();
+        return;
+      }
+      closing = true;
+    }
+    try {
+      for (Store s : new ArrayList<>(stores)) {
+        s.close();
+      }
+      member.removeLeadershipListener(leadership);
+      reaper.close();
+      hub.close();
+      channel.close();
+      member.close();
+    } finally {
+      closed.countDown();
+    }
+  }
+
+  private void awaitQuietly() {
+    try {
+      closed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // -------------------------------------------------------------------------------- plumbing
+
+  private CompletableFuture<CommandResult> submit(
+      RaftChannel<Command, CommandResult> ch, Command cmd) {
+    long ms = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
+    return bounded(
+        ch.write(cmd).orTimeout(ms, TimeUnit.MILLISECONDS), ch.endpoints(), "write " + cmd);
+  }
+
+  /** Bounds a Raft call by the connection timeout and maps its failure. */
+  static <T> CompletableFuture<T> bounded(
+      CompletableFuture<T> f, List<String> endpoints, String what) {
+    return f.exceptionallyCompose(
+        e -> CompletableFuture.failedFuture(RatisErrors.map(e, endpoints, what)));
+  }
+
+  private <T> T await(CompletableFuture<T> f, String what) {
+    long ms = settings.connectionTimeout.toMillis();
+    try {
+      return f.get(ms, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted during " + what, e);
+    } catch (ExecutionException e) {
+      throw RatisErrors.map(e.getCause(), channel.endpoints(), what);
+    } catch (TimeoutException e) {
+      throw new io.libkv.store.NotReachableException(
+          channel.endpoints(), what + " got no answer within " + ms + " ms", e);
+    }
+  }
+
+  static int sizeOf(Command c) {
+    if (c instanceof Command.Put p) {
+      return 32 + p.key().length() * 3 + p.value().length;
+    }
+    if (c instanceof Command.CasPut p) {
+      return 40 + p.key().length() * 3 + p.value().length;
+    }
+    return 64;
+  }
+
+  RaftMember member() {
+    return member;
+  }
+
+  KvEngine engine() {
+    return engine;
+  }
+
+  LeaseReaper reaper() {
+    return reaper;
+  }
+
+  RaftPeerId peerId() {
+    return member.self.getId();
+  }
+
+  @Override
+  public String toString() {
+    return "EmbeddedNode[" + endpoint() + ", " + member.dataDir + "]";
+  }
+
+  /**
+   * Runs one member until the process is stopped: {@code --id ID --peers
+   * ID=HOST:PORT,ID=HOST:PORT,... --data-dir DIR [--join] [--option NAME=VALUE]...}.
+   */
+  public static void main(String[] args) throws InterruptedException {
+    Config.Builder cb = Config.builder();
+    List<String> peers = null;
+    boolean join = false;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--id" -> cb.nodeId(value(args, ++i, a));
+        case "--peers" -> peers = List.of(value(args, ++i, a).split(","));
+        case "--data-dir" -> cb.dataDir(Path.of(value(args, ++i, a)));
+        case "--join" -> join = true;
+        case "--option" -> {
+          String kv = value(args, ++i, a);
+          int eq = kv.indexOf('=');
+          if (eq <= 0) {
+            throw new IllegalArgumentException("--option needs NAME=VALUE, got " + kv);
+          }
+          cb.option(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        default -> throw new IllegalArgumentException("unknown argument " + a);
+      }
+    }
+    if (peers == null) {
+      throw new IllegalArgumentException("--peers is required");
+    }
+    EmbeddedNode node = join ? join(peers, cb.build()) : start(peers, cb.build());
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));
+    System.out.println("libkv node " + node.endpoint() + " running, data in " + node.dataDir());
+    node.awaitClose();
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(flag + " needs a value");
+    }
+    return args[i];
+  }
+}

@@ -1,0 +1,139 @@
+package io.libkv.raft;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
+
+/**
+ * Group commit: turns many concurrent requests into few Raft messages. Whatever is submitted while
+ * {@code maxInFlight} messages are outstanding waits in a queue and goes, all of it (up to {@code
+ * maxBatch} items or {@code maxBatchBytes}), into the next message. One client writing alone pays
+ * one round trip per write; many writing at once share entries, so the cluster's write rate is no
+ * longer bounded by the log's fsync rate.
+ *
+ * <p>Thread-safe and lock-free: submitters enqueue, then whichever thread wins a free in-flight
+ * slot drains the queue and sends. Completions run on the transport's threads and complete the
+ * callers' futures there, in submission order within a message.
+ *
+ * @param <Q> a request
+ * @param <R> its result
+ */
+final class GroupCommitter<Q, R> {
+  /** Sends one batch; the future gives one result per request, in order. */
+  interface Sender<Q, R> {
+    CompletableFuture<List<R>> send(List<Q> batch);
+  }
+
+  private record Pending<Q, R>(Q request, int bytes, CompletableFuture<R> result) {}
+
+  private final Sender<Q, R> sender;
+  private final ToIntFunction<Q> sizer;
+  private final int maxBatch;
+  private final int maxBatchBytes;
+  private final int maxInFlight;
+  private final ConcurrentLinkedQueue<Pending<Q, R>> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile Function<Throwable, RuntimeException> closedError;
+
+  GroupCommitter(
+      Sender<Q, R> sender,
+      ToIntFunction<Q> sizer,
+      int maxBatch,
+      int maxBatchBytes,
+      int maxInFlight) {
+    this.sender = sender;
+    this.sizer = sizer;
+    this.maxBatch = maxBatch;
+    this.maxBatchBytes = maxBatchBytes;
+    this.maxInFlight = maxInFlight;
+  }
+
+  /** Queues a request; the future completes with its result or the batch's failure. */
+  CompletableFuture<R> submit(Q request) {
+    CompletableFuture<R> f = new CompletableFuture<>();
+    Function<Throwable, RuntimeException> closed = closedError;
+    if (closed != null) {
+      f.completeExceptionally(closed.apply(null));
+      return f;
+    }
+    queue.add(new Pending<>(request, sizer.applyAsInt(request), f));
+    drain();
+    return f;
+  }
+
+  /** Fails everything queued and everything submitted from now on with {@code error}. */
+  void close(Function<Throwable, RuntimeException> error) {
+    closedError = error;
+    Pending<Q, R> p;
+    while ((p = queue.poll()) != null) {
+      p.result.completeExceptionally(error.apply(null));
+    }
+  }
+
+  private void drain() {
+    while (!queue.isEmpty()) {
+      int n = inFlight.get();
+      if (n >= maxInFlight) {
+        return; // the completion of an outstanding message will drain again
+      }
+      if (!inFlight.compareAndSet(n, n + 1)) {
+        continue;
+      }
+      List<Pending<Q, R>> batch = take();
+      if (batch.isEmpty()) {
+        inFlight.decrementAndGet();
+        continue;
+      }
+      sendBatch(batch);
+    }
+  }
+
+  private List<Pending<Q, R>> take() {
+    List<Pending<Q, R>> batch = new ArrayList<>();
+    long bytes = 0;
+    Pending<Q, R> p;
+    while (batch.size() < maxBatch && (p = queue.peek()) != null) {
+      if (!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) {
+        break;
+      }
+      queue.poll();
+      batch.add(p);
+      bytes += p.bytes;
+    }
+    return batch;
+  }
+
+  private void sendBatch(List<Pending<Q, R>> batch) {
+    List<Q> requests = new ArrayList<>(batch.size());
+    for (Pending<Q, R> p : batch) {
+      requests.add(p.request);
+    }
+    CompletableFuture<List<R>> sent;
+    try {
+      sent = sender.send(requests);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete(
+        (results, error) -> {
+          inFlight.decrementAndGet();
+          if (error == null && results.size() != batch.size()) {
+            error =
+                new IllegalStateException(
+                    "got " + results.size() + " results for " + batch.size() + " requests");
+          }
+          for (int i = 0; i < batch.size(); i++) {
+            if (error != null) {
+              batch.get(i).result.completeExceptionally(error);
+            } else {
+              batch.get(i).result.complete(results.get(i));
+            }
+          }
+          drain();
+        });
+  }
+}

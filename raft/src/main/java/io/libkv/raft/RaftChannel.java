@@ -1,0 +1,151 @@
+package io.libkv.raft;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One store's connection to the Raft group: writes go to the leader (Ratis finds it and follows
+ * redirects), grouped by a {@link GroupCommitter}; linearizable reads first pass a ReadIndex
+ * barrier, served by the local member when there is one. Thread-safe.
+ */
+final class RaftChannel<Q, R> implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftChannel.class);
+  private static final long RETRY_SLEEP_MS = 100;
+
+  private final RaftClient client;
+  private final RaftPeerId localPeer;
+  private final List<String> endpoints;
+  private final GroupCommitter<Q, R> writes;
+  private final GroupCommitter<Boolean, Boolean> barriers;
+
+  /**
+   * @param localPeer the member in this process whose state reads use, or {@code null} for none
+   * @param encodeBatch turns a batch of encoded commands into one entry payload
+   * @param decodeResults splits an entry's reply body into one encoded result per command
+   */
+  RaftChannel(
+      RaftGroup group,
+      RaftPeerId localPeer,
+      RaftSettings settings,
+      Function<List<Q>, byte[]> encodeBatch,
+      Function<byte[], List<R>> decodeResults,
+      ToIntFunction<Q> sizer) {
+    this.localPeer = localPeer;
+    this.endpoints = group.getPeers().stream().map(Peers::endpoint).toList();
+    int attempts = (int) Math.max(1, settings.connectionTimeout.toMillis() / RETRY_SLEEP_MS);
+    RetryPolicy retry =
+        RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            attempts, TimeDuration.valueOf(RETRY_SLEEP_MS, TimeUnit.MILLISECONDS));
+    RaftClient.Builder b =
+        RaftClient.newBuilder()
+            .setClientId(ClientId.randomId())
+            .setRaftGroup(group)
+            .setProperties(settings.clientProperties())
+            .setRetryPolicy(retry);
+    this.client = b.build();
+    this.writes =
+        new GroupCommitter<>(
+            batch ->
+                client
+                    .async()
+                    .send(Wire.writes(encodeBatch.apply(batch)))
+                    .thenApply(r -> decodeResults.apply(Wire.body(check(r).getMessage()))),
+            sizer,
+            settings.maxBatch,
+            4 << 20,
+            settings.maxInFlight);
+    this.barriers =
+        new GroupCommitter<>(
+            batch ->
+                sendBarrier().thenApply(v -> java.util.Collections.nCopies(batch.size(), true)),
+            c -> 1,
+            Integer.MAX_VALUE,
+            Integer.MAX_VALUE,
+            1);
+  }
+
+  private CompletableFuture<Void> sendBarrier() {
+    CompletableFuture<RaftClientReply> f =
+        localPeer == null
+            ? client.async().sendReadOnlyUnordered(Wire.barrier())
+            : client.async().sendReadOnlyUnordered(Wire.barrier(), localPeer);
+    return f.thenAccept(r -> Wire.body(check(r).getMessage()));
+  }
+
+  private static RaftClientReply check(RaftClientReply r) {
+    if (!r.isSuccess()) {
+      throw new java.util.concurrent.CompletionException(
+          r.getException() != null
+              ? r.getException()
+              : new IOException("Raft request failed without an exception: " + r));
+    }
+    return r;
+  }
+
+  /** Appends one command (group-committed with concurrent ones); completes with its result. */
+  CompletableFuture<R> write(Q command) {
+    return writes.submit(command);
+  }
+
+  /**
+   * Completes once the local member (or, without one, the leader) has applied every write that
+   * completed before this call: Raft ReadIndex, coalesced with concurrent callers.
+   */
+  CompletableFuture<Boolean> barrier() {
+    return barriers.submit(Boolean.TRUE);
+  }
+
+  /**
+   * Sends a read-only query, linearizable (ReadIndex) or, if {@code stale}, to any member as is.
+   */
+  CompletableFuture<byte[]> query(byte[] request, boolean linearizable) {
+    CompletableFuture<RaftClientReply> f =
+        linearizable
+            ? client.async().sendReadOnlyUnordered(Wire.read(request))
+            : client.async().sendReadOnlyNonLinearizable(Wire.read(request));
+    return f.thenApply(r -> Wire.body(check(r).getMessage()));
+  }
+
+  /** The blocking admin and client API, for membership changes and tests. */
+  RaftClient client() {
+    return client;
+  }
+
+  /** The cluster's endpoints, for error messages. */
+  List<String> endpoints() {
+    return endpoints;
+  }
+
+  /** Changes the group's members (joint consensus; waits for new members to catch up). */
+  void setMembers(List<RaftPeer> peers) throws IOException {
+    RaftClientReply r = client.admin().setConfiguration(peers);
+    check(r);
+  }
+
+  @Override
+  public void close() {
+    RuntimeException closed = new io.libkv.store.StoreException("the store is closed");
+    writes.close(t -> closed);
+    barriers.close(t -> closed);
+    try {
+      client.close();
+    } catch (IOException e) {
+      LOG.warn("closing Raft client failed", e);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.libkv.raft;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Raft member: its Ratis server, state machine and local state. Directory layout under
+ * the node's data directory: {@code raft/} holds the Raft log, metadata and snapshots (Ratis'
+ * storage), {@code kv/} the member's applied data.
+ */
+final class RaftMember implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
+
+  /** Opens the member's local state in a directory. */
+  interface StateFactory {
+    ReplicatedState open(Path dir);
+  }
+
+  final RaftPeer self;
+  final RaftGroup group;
+  final RaftSettings settings;
+  final Path dataDir;
+  final ReplicatedState state;
+  final KvStateMachine stateMachine;
+  final RaftServer server;
+  private final List<Consumer<Boolean>> leadershipListeners = new CopyOnWriteArrayList<>();
+
+  private RaftMember(
+      RaftPeer self,
+      RaftGroup group,
+      RaftSettings settings,
+      Path dataDir,
+      ReplicatedState state,
+      boolean join)
+      throws IOException {
+    this.self = self;
+    this.group = group;
+    this.settings = settings;
+    this.dataDir = dataDir;
+    this.state = state;
+    this.stateMachine = new KvStateMachine(state, this::onLeadership);
+    Path raftDir = dataDir.resolve("raft");
+    Files.createDirectories(raftDir);
+    boolean formatted = Files.isDirectory(raftDir.resolve(group.getGroupId().getUuid().toString()));
+    RaftGroup startGroup = join && !formatted ? RaftGroup.valueOf(group.getGroupId()) : group;
+    this.server =
+        RaftServer.newBuilder()
+            .setServerId(self.getId())
+            .setGroup(startGroup)
+            .setStateMachine(stateMachine)
+            .setProperties(settings.serverProperties(self, raftDir))
+            .setOption(
+                formatted ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+            .build();
+  }
+
+  /**
+   * Starts a member.
+   *
+   * @param join start as a new member with no peers, to be added with a configuration change
+   * @throws UncheckedIOException if the data directory or the port cannot be used
+   */
+  static RaftMember start(
+      RaftPeer self,
+      RaftGroup group,
+      RaftSettings settings,
+      Path dataDir,
+      StateFactory states,
+      boolean join) {
+    ReplicatedState state;
+    try {
+      Files.createDirectories(dataDir);
+      state = states.open(dataDir.resolve("kv"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data directory " + dataDir, e);
+    }
+    RaftMember m = null;
+    try {
+      m = new RaftMember(self, group, settings, dataDir, state, join);
+      m.server.start();
+      LOG.info("started Raft member {} at {} in {}", self.getId(), self.getAddress(), dataDir);
+      return m;
+    } catch (IOException | RuntimeException e) {
+      if (m != null) {
+        m.close();
+      } else {
+        state.close();
+      }
+      if (e instanceof IOException io) {
+        throw new UncheckedIOException(
+            "cannot start Raft member "
+                + self.getId()
+                + " at "
+                + self.getAddress()
+                + " in "
+                + dataDir
+                + ": "
+                + io.getMessage(),
+            io);
+      }
+      throw (RuntimeException) e;
+    }
+  }
+
+  /** Whether this member currently leads the group and is ready to serve. */
+  boolean isLeader() {
+    return stateMachine.isLeader();
+  }
+
+  /** Adds a listener told of every leadership change of this member (from Ratis' threads). */
+  void addLeadershipListener(Consumer<Boolean> l) {
+    leadershipListeners.add(l);
+    if (isLeader()) {
+      l.accept(true);
+    }
+  }
+
+  void removeLeadershipListener(Consumer<Boolean> l) {
+    leadershipListeners.remove(l);
+  }
+
+  private void onLeadership(boolean leader) {
+    LOG.info("Raft member {} {} the leader", self.getId(), leader ? "is now" : "is no longer");
+    for (Consumer<Boolean> l : leadershipListeners) {
+      try {
+        l.accept(leader);
+      } catch (RuntimeException e) {
+        LOG.warn("leadership listener failed on {}", self.getId(), e);
+      }
+    }
+  }
+
+  /** Stops the server, then closes the local state. */
+  @Override
+  public void close() {
+    try {
+      server.close();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("closing Raft server {} failed", self.getId(), e);
+    } finally {
+      state.close();
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package io.libkv.raft;
+
+import io.libkv.store.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * The {@code embedded.*} options of {@link Config#options()}, checked once, and the Ratis
+ * properties derived from them.
+ *
+ * <ul>
+ *   <li>{@code embedded.reads}: {@code linearizable} (default; Raft ReadIndex, served by any
+ *       member) or {@code stale} (the local member's applied state with no leadership check:
+ *       faster, may miss recent writes; a client-only store reads the leader's state without a
+ *       check).
+ *   <li>{@code embedded.transport}: {@code grpc} (default) or {@code netty}.
+ *   <li>{@code embedded.group}: the Raft group name (default {@code libkv}); every member and
+ *       client of one cluster must use the same.
+ *   <li>{@code embedded.electionTimeoutMs}: lower election timeout in ms (default 1000; the upper
+ *       one is twice that).
+ *   <li>{@code embedded.snapshotThreshold}: log entries between automatic snapshots (default
+ *       10000).
+ *   <li>{@code embedded.maxBatch}: most client writes per log entry (default 4096, at most 65536).
+ *   <li>{@code embedded.maxInFlight}: log entries one store may have in flight (default 4).
+ *   <li>{@code embedded.requestTimeoutMs}: Raft request timeout in ms (default 3000).
+ * </ul>
+ */
+final class RaftSettings {
+  static final String READS = "embedded.reads";
+  static final String TRANSPORT = "embedded.transport";
+  static final String GROUP = "embedded.group";
+  static final String ELECTION_TIMEOUT_MS = "embedded.electionTimeoutMs";
+  static final String SNAPSHOT_THRESHOLD = "embedded.snapshotThreshold";
+  static final String MAX_BATCH = "embedded.maxBatch";
+  static final String MAX_IN_FLIGHT = "embedded.maxInFlight";
+  static final String REQUEST_TIMEOUT_MS = "embedded.requestTimeoutMs";
+
+  private static final Set<String> KNOWN =
+      Set.of(
+          READS,
+          TRANSPORT,
+          GROUP,
+          ELECTION_TIMEOUT_MS,
+          SNAPSHOT_THRESHOLD,
+          MAX_BATCH,
+          MAX_IN_FLIGHT,
+          REQUEST_TIMEOUT_MS);
+
+  final boolean linearizableReads;
+  final SupportedRpcType transport;
+  final String group;
+  final long electionTimeoutMs;
+  final long snapshotThreshold;
+  final int maxBatch;
+  final int maxInFlight;
+  final long requestTimeoutMs;
+  final Duration connectionTimeout;
+
+  private RaftSettings(Config config) {
+    Map<String, String> o = config.options();
+    for (String name : o.keySet()) {
+      if (name.startsWith("embedded.") && !KNOWN.contains(name)) {
+        throw new IllegalArgumentException(
+            "unknown EMBEDDED option '" + name + "'; known: " + KNOWN.stream().sorted().toList());
+      }
+    }
+    String reads = o.getOrDefault(READS, "linearizable").toLowerCase(Locale.ROOT);
+    switch (reads) {
+      case "linearizable" -> linearizableReads = true;
+      case "stale" -> linearizableReads = false;
+      default ->
+          throw new IllegalArgumentException(
+              READS + " must be 'linearizable' or 'stale', was '" + reads + "'");
+    }
+    String t = o.getOrDefault(TRANSPORT, "grpc").toLowerCase(Locale.ROOT);
+    switch (t) {
+      case "grpc" -> transport = SupportedRpcType.GRPC;
+      case "netty" -> transport = SupportedRpcType.NETTY;
+      default ->
+          throw new IllegalArgumentException(
+              TRANSPORT + " must be 'grpc' or 'netty', was '" + t + "'");
+    }
+    group = o.getOrDefault(GROUP, Peers.DEFAULT_GROUP);
+    electionTimeoutMs = positive(o, ELECTION_TIMEOUT_MS, 1000, 50, 60_000);
+    snapshotThreshold = positive(o, SNAPSHOT_THRESHOLD, 10_000, 1, Long.MAX_VALUE);
+    maxBatch = (int) positive(o, MAX_BATCH, 4096, 1, 1 << 16);
+    maxInFlight = (int) positive(o, MAX_IN_FLIGHT, 4, 1, 1024);
+    requestTimeoutMs = positive(o, REQUEST_TIMEOUT_MS, 3000, 100, 600_000);
+    connectionTimeout = config.connectionTimeout();
+  }
+
+  /**
+   * Reads and checks the options.
+   *
+   * @throws IllegalArgumentException naming the bad option and its limits
+   */
+  static RaftSettings of(Config config) {
+    return new RaftSettings(config);
+  }
+
+  private static long positive(Map<String, String> o, String name, long def, long min, long max) {
+    String v = o.get(name);
+    if (v == null) {
+      return def;
+    }
+    long n;
+    try {
+      n = Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a number, was '" + v + "'", e);
+    }
+    if (n < min || n > max) {
+      throw new IllegalArgumentException(
+          name + " must be between " + min + " and " + max + ", was " + n);
+    }
+    return n;
+  }
+
+  /** The properties shared by servers and clients: transport and timeouts. */
+  RaftProperties clientProperties() {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, transport);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        p, TimeDuration.valueOf(requestTimeoutMs, TimeUnit.MILLISECONDS));
+    // A store keeps at most maxInFlight entries (plus reads) outstanding, so this never binds.
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("128MB"));
+    return p;
+  }
+
+  /** The properties of the server for {@code self}, storing its Raft log under {@code dir}. */
+  RaftProperties serverProperties(RaftPeer self, Path dir) {
+    RaftProperties p = clientProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
+    String host = Peers.address(self).getHostString();
+    int port = Peers.address(self).getPort();
+    if (transport == SupportedRpcType.GRPC) {
+      GrpcConfigKeys.Server.setHost(p, host);
+      GrpcConfigKeys.Server.setPort(p, port);
+      GrpcConfigKeys.Server.setWorkerGroupSize(p, 2);
+      GrpcConfigKeys.Server.setBossGroupSize(p, 1);
+    } else {
+      NettyConfigKeys.Server.setHost(p, host);
+      NettyConfigKeys.Server.setPort(p, port);
+    }
+    // Reads: ReadIndex, never a bare leader lease (see package docs).
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, false);
+    RaftServerConfigKeys.Read.setTimeout(
+        p, TimeDuration.valueOf(requestTimeoutMs, TimeUnit.MILLISECONDS));
+
+    TimeDuration min = TimeDuration.valueOf(electionTimeoutMs, TimeUnit.MILLISECONDS);
+    TimeDuration max = TimeDuration.valueOf(electionTimeoutMs * 2, TimeUnit.MILLISECONDS);
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, min);
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, max);
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, min);
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, max);
+    RaftServerConfigKeys.Rpc.setRequestTimeout(
+        p, TimeDuration.valueOf(requestTimeoutMs, TimeUnit.MILLISECONDS));
+
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotThreshold);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, snapshotThreshold));
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+
+    // Throughput: a batch entry may be large; never unsafe-flush (acknowledging before fsync).
+    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("64MB"));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("16MB"));
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf("8MB"));
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
+    RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
+    return p;
+  }
+}

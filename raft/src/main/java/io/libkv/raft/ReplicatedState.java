@@ -1,0 +1,43 @@
+package io.libkv.raft;
+
+import java.nio.file.Path;
+
+/**
+ * What {@link KvStateMachine} drives: the node's local copy of the data. Every method but {@link
+ * #query} is called by Ratis' apply thread only; {@link #query} may run on any thread.
+ */
+interface ReplicatedState extends AutoCloseable {
+
+  /** The index of the last log entry applied, 0 if none; persisted with the data. */
+  long appliedIndex();
+
+  /**
+   * Applies the payload of log entry {@code logIndex} in one write transaction together with the
+   * applied index. Does nothing (and returns the results as if applied, or an empty reply) when
+   * {@code logIndex <= appliedIndex()}.
+   *
+   * @return the encoded results, one per command of the entry
+   * @throws MalformedEntryException if the payload does not decode; nothing has changed then
+   */
+  byte[] apply(long logIndex, byte[] payload);
+
+  /**
+   * Serves a read-only request against the applied state.
+   *
+   * @throws MalformedEntryException if the request does not decode
+   */
+  byte[] query(byte[] request);
+
+  /**
+   * Writes a consistent copy of the data to {@code file} (which does not exist yet).
+   *
+   * @return the applied index contained in the copy
+   */
+  long snapshotTo(Path file);
+
+  /** Replaces the data with the copy in {@code file}; returns the applied index it contains. */
+  long restoreFrom(Path file);
+
+  @Override
+  void close();
+}
