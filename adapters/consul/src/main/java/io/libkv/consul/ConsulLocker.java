@@ -4,6 +4,7 @@ import io.libkv.store.CannotLockException;
 import io.libkv.store.HeldLock;
 import io.libkv.store.LockOptions;
 import io.libkv.store.Locker;
+import io.libkv.store.NotReachableException;
 import io.libkv.store.StoreException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -125,8 +126,7 @@ final class ConsulLocker implements Locker {
       }
       long queueIndex = 0;
       while (true) {
-        long waitNs = remaining(deadlineNs);
-        ConsulHttp.Response r = get(ConsulPaths.kv(queueDir) + "?recurse", queueIndex, waitNs);
+        ConsulHttp.Response r = get(ConsulPaths.kv(queueDir) + "?recurse", queueIndex, deadlineNs);
         List<ConsulEntry> waiters = waiters(r);
         if (waiters.stream().noneMatch(e -> e.key().equals(me))) {
           throw new CannotLockException(key, "the session was invalidated while waiting");
@@ -174,7 +174,7 @@ final class ConsulLocker implements Locker {
     }
     ConsulEntry cur = store.entry(key);
     if (cur != null && cur.session() != null && !cur.heldBy(session)) {
-      get(ConsulPaths.kv(key), Math.max(1, cur.modifyIndex()), remaining(deadlineNs));
+      get(ConsulPaths.kv(key), Math.max(1, cur.modifyIndex()), deadlineNs);
     } else {
       // Not held: Consul refuses the acquisition during the lock-delay of the previous session.
       long parkNs = Math.max(store.settings().lockDelay().toNanos(), 5_000_000L);
@@ -197,9 +197,13 @@ final class ConsulLocker implements Locker {
     return left;
   }
 
-  /** A GET that blocks on {@code index} for at most {@code waitNs} (and the configured wait). */
-  private ConsulHttp.Response get(String path, long index, long waitNs)
+  /**
+   * A GET that blocks on {@code index} until the deadline at most (and the configured wait). An
+   * agent that does not answer by the deadline makes it a {@link CannotLockException}.
+   */
+  private ConsulHttp.Response get(String path, long index, long deadlineNs)
       throws InterruptedException {
+    long waitNs = remaining(deadlineNs);
     Duration timeout = store.settings().connectionTimeout();
     String p = path;
     if (index > 0) {
@@ -211,7 +215,15 @@ final class ConsulLocker implements Locker {
       p += (path.indexOf('?') < 0 ? '?' : '&') + "index=" + index + "&wait=" + waitMs + "ms";
       timeout = timeout.plus(Duration.ofMillis(waitMs + waitMs / 16));
     }
-    ConsulHttp.Response r = store.http().call("GET", p, null, timeout);
+    ConsulHttp.Response r;
+    try {
+      r = store.http().call("GET", p, null, timeout);
+    } catch (NotReachableException e) {
+      if (deadlineNs >= 0 && System.nanoTime() - deadlineNs >= 0) {
+        throw new CannotLockException(key, "timed out waiting in the queue", e);
+      }
+      throw e;
+    }
     return store.http().expect(r, "lock " + key, 200, 404);
   }
 

@@ -122,6 +122,14 @@ final class RecordedConsul implements AutoCloseable {
     return routes.computeIfAbsent(method + " " + pathAndQuery, k -> new Route());
   }
 
+  /**
+   * The route for {@code method} and every path-with-query starting with {@code prefix}; used when
+   * a query holds a computed value (the {@code wait} left before a deadline). Exact routes win.
+   */
+  synchronized Route onPrefix(String method, String prefix) {
+    return routes.computeIfAbsent(method + " " + prefix + "*", k -> new Route());
+  }
+
   /** Takes the next request received, waiting up to {@code timeout}; {@code null} if none came. */
   Request next(Duration timeout) throws InterruptedException {
     return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -172,6 +180,17 @@ final class RecordedConsul implements AutoCloseable {
       Reply reply;
       synchronized (this) {
         Route route = routes.get(req.method() + " " + req.pathAndQuery());
+        if (route == null) {
+          for (Map.Entry<String, Route> e : routes.entrySet()) {
+            String k = e.getKey();
+            if (k.endsWith("*")
+                && (req.method() + " " + req.pathAndQuery())
+                    .startsWith(k.substring(0, k.length() - 1))) {
+              route = e.getValue();
+              break;
+            }
+          }
+        }
         reply =
             route == null ? null : route.replies.isEmpty() ? route.always : route.replies.poll();
       }
