@@ -1,0 +1,42 @@
+package io.libkv.jepsen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class JepsenCommandTest {
+  @Test
+  void parsesTheDocumentedCommandLine() {
+    JepsenCommand c = new JepsenCommand();
+    new CommandLine(c)
+        .parseArgs("--nemesis", "partition,kill,pause,clock", "--time", "120s", "--seed", "42");
+    assertEquals(List.of("partition", "kill", "pause", "clock"), c.nemeses);
+    assertEquals(Duration.ofSeconds(120), c.time);
+    assertEquals(42L, c.seed);
+    assertEquals(3, c.nodes);
+    assertEquals("linearizable", c.reads);
+  }
+
+  @Test
+  void durations() {
+    JepsenCommand.DurationConverter d = new JepsenCommand.DurationConverter();
+    assertEquals(Duration.ofMillis(500), d.convert("500ms"));
+    assertEquals(Duration.ofMinutes(2), d.convert("2m"));
+    assertEquals(Duration.ofSeconds(90), d.convert("PT90S"));
+    assertThrows(IllegalArgumentException.class, () -> d.convert("soon"));
+  }
+
+  @Test
+  void unknownNemesisIsRefused() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Nemesis(null, 1, List.of("meteor"), 1, 2, System.out, 0));
+  }
+}
