@@ -1,6 +1,7 @@
 package io.libkv.storage.engine;
 
 import io.libkv.store.StoreException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,7 +30,9 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   private static final int PAGE = 1024;
   private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
-  private final KvEngine engine;
+  private final KvEngine engine; // null when following a reader by polling
+  private final KvReader source;
+  private final long pollNs;
   private final String name;
   private final Thread thread;
   private final ManyToOneConcurrentArrayQueue<Runnable> ops =
@@ -48,11 +51,33 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
    */
   public WatchHub(KvEngine engine, String name) {
     this.engine = Objects.requireNonNull(engine, "engine");
+    this.source = engine;
+    this.pollNs = IDLE_PARK_NS;
     this.name = Objects.requireNonNull(name, "name");
     this.delivered = engine.lastRevision();
     this.thread = new Thread(this::run, "libkv-watch-" + name);
     this.thread.setDaemon(true);
     engine.addListener(this);
+    this.thread.start();
+  }
+
+  /**
+   * Creates a hub that follows any {@link KvReader} by polling its history every {@code
+   * pollInterval} while it has subscribers (for a store with no local engine, such as a client-only
+   * Raft store whose reader queries the cluster), and starts its thread. Each poll is one {@code
+   * read} calling {@link ReadView#changesAfter} and {@link ReadView#revision}; a failing read is
+   * retried at the next poll (watches are not failed by a transient error).
+   */
+  public WatchHub(KvReader reader, String name, Duration pollInterval) {
+    this.engine = null;
+    this.source = Objects.requireNonNull(reader, "reader");
+    this.name = Objects.requireNonNull(name, "name");
+    if (pollInterval.isNegative() || pollInterval.isZero()) {
+      throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
+    }
+    this.pollNs = pollInterval.toNanos();
+    this.thread = new Thread(this::run, "libkv-watch-" + name);
+    this.thread.setDaemon(true);
     this.thread.start();
   }
 
@@ -116,11 +141,12 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
 
   private void run() {
     while (!closed) {
+      boolean busy = false;
       try {
         ops.drain(Runnable::run);
         if (restored) {
           restored = false;
-          engine.read(
+          source.read(
               v -> {
                 for (Subscription s : subs) {
                   s.resync(v);
@@ -129,26 +155,22 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
                 return null;
               });
         }
-        boolean busy = false;
-        long last = engine.lastRevision();
-        if (subs.isEmpty()) {
-          delivered = last;
-        } else if (last > delivered) {
-          busy = engine.read(this::dispatch);
+        if (!subs.isEmpty() && (engine == null || engine.lastRevision() > delivered)) {
+          busy = source.read(this::dispatch);
         }
         if (!pending.isEmpty()) {
           startPending();
-        }
-        if (!busy && ops.isEmpty()) {
-          LockSupport.parkNanos(this, IDLE_PARK_NS);
         }
       } catch (RuntimeException e) {
         if (closed) {
           break;
         }
-        LOG.log(System.Logger.Level.WARNING, "watch hub " + name + " failed; watches resync", e);
-        restored = true;
-        LockSupport.parkNanos(this, IDLE_PARK_NS);
+        // A failed read (engine closing, cluster unreachable) is retried at the next round; the
+        // hub's position did not move, so nothing is skipped.
+        LOG.log(System.Logger.Level.DEBUG, "watch hub " + name + " read failed; retrying", e);
+      }
+      if (!busy && ops.isEmpty()) {
+        LockSupport.parkNanos(this, pollNs);
       }
     }
     StoreException end = new StoreException("Watch hub closed: " + name);
@@ -196,19 +218,16 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   }
 
   private void startPending() {
-    long last = engine.lastRevision();
-    List<Subscription> ready = new ArrayList<>();
-    for (Subscription s : pending) {
-      if (s.cancelled || s.minRevision <= last) {
-        ready.add(s);
-      }
-    }
-    if (ready.isEmpty()) {
-      return;
-    }
-    pending.removeAll(ready);
-    engine.read(
+    source.read(
         v -> {
+          long rev = v.revision();
+          List<Subscription> ready = new ArrayList<>();
+          for (Subscription s : pending) {
+            if (s.cancelled || s.minRevision <= rev) {
+              ready.add(s);
+            }
+          }
+          pending.removeAll(ready);
           for (Subscription s : ready) {
             if (s.cancelled) {
               s.started.complete(null);
@@ -216,7 +235,13 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
             }
             try {
               s.start(v);
-              s.lastDelivered = Math.max(s.lastDelivered, v.revision());
+              if (subs.isEmpty()) {
+                // Nobody was listening: the hub's position starts at this snapshot.
+                delivered = rev;
+              }
+              // Changes up to this snapshot are in the subscriber's start state; later ones come
+              // from dispatch, which never is past the snapshot (both run on this thread).
+              s.lastDelivered = Math.max(s.lastDelivered, rev);
               subs.add(s);
               if (!s.prefix) {
                 byKey.computeIfAbsent(s.key, k -> new ArrayList<>(2)).add(s);
@@ -228,9 +253,6 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
           }
           return null;
         });
-    // Changes after the snapshot the subscribers started from, but already past the hub's
-    // position, are filtered by each subscriber's lastDelivered; none can be missed because the
-    // hub's position is never beyond the snapshot (both are read on this thread).
   }
 
   /** Stops the hub thread; subscriptions still registered fail with a {@link StoreException}. */
@@ -240,7 +262,9 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       return;
     }
     closed = true;
-    engine.removeListener(this);
+    if (engine != null) {
+      engine.removeListener(this);
+    }
     LockSupport.unpark(thread);
     boolean interrupted = false;
     while (thread.isAlive()) {
