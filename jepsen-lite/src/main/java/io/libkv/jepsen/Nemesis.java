@@ -15,12 +15,12 @@ import java.util.Set;
  * on timing, so a replay repeats the schedule, not every message.
  *
  * <p>Kinds: {@code partition} (isolate the leader, a random majority/minority split, or a bridge
- * where one node sees both sides), {@code kill} (kill -9, restart later), {@code pause} (SIGSTOP
- * longer than the election timeout, then SIGCONT), {@code clock} (the node's store clock jumps
- * forward or runs 0.25x to 4x fast).
+ * where one node sees both sides), {@code isolate} (cut one node, by position, from all others),
+ * {@code kill} (kill -9, restart later), {@code pause} (SIGSTOP longer than the election timeout,
+ * then SIGCONT), {@code clock} (the node's store clock jumps forward or runs 0.25x to 4x fast).
  */
 final class Nemesis {
-  static final Set<String> KINDS = Set.of("partition", "kill", "pause", "clock");
+  static final Set<String> KINDS = Set.of("partition", "isolate", "kill", "pause", "clock");
 
   private final Cluster cluster;
   private final Random random;
@@ -168,6 +168,18 @@ final class Nemesis {
           return () -> {
             cluster.healAll();
             note("heal partition");
+          };
+        }
+      case "isolate":
+        {
+          Cluster.Node t = nodes.get(pick % nodes.size());
+          List<Cluster.Node> rest = new ArrayList<>(nodes);
+          rest.remove(t);
+          cluster.partition(List.of(List.of(t), rest));
+          note("isolate " + t + " for " + durMs + "ms");
+          return () -> {
+            cluster.healAll();
+            note("heal isolate");
           };
         }
       case "kill":
