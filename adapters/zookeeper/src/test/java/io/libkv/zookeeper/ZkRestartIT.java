@@ -1,0 +1,99 @@
+package io.libkv.zookeeper;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.libkv.store.KVPair;
+import io.libkv.store.NotReachableException;
+import io.libkv.store.Store;
+import io.libkv.store.StoreException;
+import io.libkv.store.Watch;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A server that goes away and comes back, on ZooKeeper's Netty server and client. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ZkRestartIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(3);
+  private static final long SLACK_MS = 2000;
+
+  @Test
+  void stoppedServerGivesNotReachableEndsWatchesAndRestartRecovers() throws Exception {
+    try (TestingServer server = ZkTestServers.standalone(ZkTestServers.NETTY_FACTORY);
+        Store store =
+            ZkTestServers.open(server.getConnectString(), ZkTestServers.config(TIMEOUT).build())) {
+      store.put("restart/k", "before".getBytes(UTF_8), null);
+      Watch<KVPair> watch = store.watch("restart/k");
+      assertNotNull(watch.poll(Duration.ofSeconds(10)), "first event");
+
+      server.stop();
+      long start = System.nanoTime();
+      NotReachableException e =
+          assertThrows(
+              NotReachableException.class,
+              () -> store.put("restart/k", "down".getBytes(UTF_8), null));
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(
+          tookMs <= TIMEOUT.toMillis() + SLACK_MS,
+          "NotReachable after " + tookMs + " ms, timeout " + TIMEOUT);
+      assertTrue(e.getMessage().contains(server.getConnectString()), e.getMessage());
+
+      // The open watch ends with the cause, within the connection timeout of the disconnection.
+      StoreException failed = null;
+      long deadline = System.nanoTime() + TIMEOUT.toNanos() + SLACK_MS * 1_000_000;
+      while (failed == null && System.nanoTime() < deadline) {
+        try {
+          watch.poll(Duration.ofMillis(200));
+        } catch (StoreException ex) {
+          failed = ex;
+        }
+      }
+      assertNotNull(failed, "the watch failed when the connection stayed down");
+      assertInstanceOf(NotReachableException.class, failed.getCause(), failed.toString());
+      assertThrows(StoreException.class, () -> watch.poll(Duration.ofMillis(10)), "and stays so");
+
+      server.restart();
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (true) {
+        try {
+          store.put("restart/k", "after".getBytes(UTF_8), null);
+          break;
+        } catch (NotReachableException retry) {
+          if (System.nanoTime() > until) {
+            fail("the store did not recover after the restart", retry);
+          }
+        }
+      }
+      assertEquals("after", store.get("restart/k").valueAsString());
+      try (Watch<KVPair> again = store.watch("restart/k")) {
+        KVPair first = again.poll(Duration.ofSeconds(10));
+        assertNotNull(first);
+        assertEquals("after", first.valueAsString());
+      }
+    }
+  }
+
+  @Test
+  void openWithoutAServerGivesNotReachableWithinTheTimeout() {
+    int port = InstanceSpec.getRandomPort();
+    long start = System.nanoTime();
+    NotReachableException e =
+        assertThrows(
+            NotReachableException.class,
+            () ->
+                ZkTestServers.open(
+                    "127.0.0.1:" + port, ZkTestServers.config(Duration.ofSeconds(2)).build()));
+    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(tookMs <= 2000 + SLACK_MS, "took " + tookMs + " ms");
+    assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+  }
+}
