@@ -38,6 +38,7 @@ final class ConsulLocker implements Locker {
   private final Duration sessionTtl;
   private final String queueDir;
   private Held held;
+  private volatile String waitingSession;
 
   ConsulLocker(ConsulStore store, String key, LockOptions options) {
     this.store = store;
@@ -89,7 +90,7 @@ final class ConsulLocker implements Locker {
     store.destroySession(h.session);
   }
 
-  /** The store is closing: release without waiting on anything but the destroy call. */
+  /** The store is closing: release the held lock and leave the queue if waiting. */
   void closeFromStore() {
     Held h;
     synchronized (this) {
@@ -99,6 +100,12 @@ final class ConsulLocker implements Locker {
     if (h != null) {
       h.end();
       store.destroySessionQuietly(h.session);
+    }
+    String waiting = waitingSession;
+    if (waiting != null) {
+      // The waiting thread fails once close() cancels its request; leave the queue for it now,
+      // before the HTTP side closes.
+      store.destroySessionQuietly(waiting);
     }
     store.unregister(this);
   }
@@ -113,6 +120,7 @@ final class ConsulLocker implements Locker {
     store.checkOpen();
     String session = store.createSession("libkv-lock " + key, sessionTtl, "delete");
     Held h = new Held(session);
+    waitingSession = session;
     store.register(this);
     boolean ok = false;
     try {
@@ -149,6 +157,7 @@ final class ConsulLocker implements Locker {
         }
       }
     } finally {
+      waitingSession = null;
       if (!ok) {
         h.end();
         store.unregister(this);
@@ -313,11 +322,12 @@ final class ConsulLocker implements Locker {
                 } else {
                   boolean expired;
                   synchronized (guard) {
-                    // Consul may invalidate a session once its TTL has passed unrenewed.
+                    // Consul may invalidate a session once its TTL has passed unrenewed, so the
+                    // lock is lost from then on; the destroy makes sure, if the agent answers.
                     expired = now - lastRenewedNs >= sessionTtl.toNanos();
                   }
                   if (expired) {
-                    end();
+                    endAndRelease();
                   }
                 }
               });
@@ -358,7 +368,8 @@ final class ConsulLocker implements Locker {
                 }
               }
               if (cur == null || !cur.heldBy(session)) {
-                end();
+                // Deleted or taken over: the session would still hold our place in the queue.
+                endAndRelease();
                 return;
               }
               long got = r.index();
@@ -376,6 +387,15 @@ final class ConsulLocker implements Locker {
       } catch (RejectedExecutionException closed) {
         end();
       }
+    }
+
+    /** Ends the lock and destroys its session without waiting, so the queue moves on. */
+    void endAndRelease() {
+      end();
+      store
+          .http()
+          .callAsync(
+              "PUT", "session/destroy/" + session, null, store.settings().connectionTimeout());
     }
 
     /** Stops renewal and monitoring, and completes {@link #lost()}. */

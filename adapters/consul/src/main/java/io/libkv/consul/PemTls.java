@@ -17,13 +17,23 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /** Builds an {@link SSLContext} from PEM files ({@link Config.TlsFiles}). */
 final class PemTls {
+  // One context per set of files, so that stores opened with the same files share an HTTP client.
+  private static final Map<Config.TlsFiles, SSLContext> CONTEXTS = new ConcurrentHashMap<>();
+
   private PemTls() {}
+
+  /** Returns the context for {@code files}, built once per distinct set of paths. */
+  static SSLContext cached(Config.TlsFiles files) {
+    return CONTEXTS.computeIfAbsent(files, PemTls::context);
+  }
 
   /**
    * Returns a TLS context that trusts {@code caFile} (or the JDK's CAs) and presents {@code

@@ -21,6 +21,7 @@ import io.libkv.store.HeldLock;
 import io.libkv.store.LockOptions;
 import io.libkv.store.Locker;
 import io.libkv.store.Store;
+import io.libkv.store.StoreException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -251,6 +252,8 @@ class ConsulLockProtocolTest {
     HeldLock h = store.newLock("k", null).lock();
     h.lost().get(5, TimeUnit.SECONDS);
     consul.nextMatching("GET", "/v1/kv/k?index=43&wait=20s", WAIT);
+    // The session still held our place in the queue: it is destroyed so the next waiter moves on.
+    consul.nextMatching("PUT", "/v1/session/destroy/" + S, WAIT);
   }
 
   @Test
@@ -280,6 +283,25 @@ class ConsulLockProtocolTest {
       RecordedConsul.Request r = consul.next(Duration.ofMillis(200));
       assertTrue(r == null || !r.path().startsWith("/v1/session/renew"), "renewed: " + r);
     }
+  }
+
+  @Test
+  void closingTheStoreMakesAWaiterLeaveTheQueue() throws Exception {
+    consul.on("PUT", "/v1/txn").reply(200, txnOk(queued(S, 40)));
+    consul
+        .on("GET", "/v1/kv/" + QUEUE + "?recurse")
+        .reply(200, "[" + queued(OTHER, 30) + "," + queued(S, 40) + "]", "X-Consul-Index", "40");
+    consul
+        .on("GET", "/v1/kv/" + QUEUE + "?recurse&index=40&wait=20000ms")
+        .alwaysWhen(never, 404, "");
+    Locker l = store.newLock("k", null);
+    Callable<HeldLock> lock = l::lock;
+    Future<HeldLock> f = pool.submit(lock);
+    consul.nextMatching("GET", "/v1/kv/" + QUEUE + "?recurse&index=40&wait=20000ms", WAIT);
+    store.close();
+    consul.nextMatching("PUT", "/v1/session/destroy/" + S, WAIT);
+    ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+    assertInstanceOf(StoreException.class, e.getCause());
   }
 
   @Test

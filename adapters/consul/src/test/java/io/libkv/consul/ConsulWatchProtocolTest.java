@@ -162,6 +162,25 @@ class ConsulWatchProtocolTest {
   }
 
   @Test
+  void closeAbortsTheBlockingQueryOnTheWire() throws Exception {
+    try (HangingAgent agent = new HangingAgent("/v1/kv/k?index=10&wait=20s")) {
+      agent.answer("/v1/status/leader", 200, "\"127.0.0.1:8300\"", 0);
+      agent.answer("/v1/kv/k", 200, one("k", "v1", 10, 10), 10);
+      try (Store s =
+          LibKV.newStore(
+              Backend.CONSUL,
+              List.of(agent.endpoint()),
+              Config.builder().option("consul.watchWait", "20s").build())) {
+        Watch<KVPair> w = s.watch("k");
+        assertNotNull(w.poll(WAIT));
+        agent.hangArrived.get(5, TimeUnit.SECONDS);
+        w.close();
+        agent.clientClosed.get(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
   void closingTheStoreClosesItsWatches() throws Exception {
     consul.on("GET", "/v1/kv/d/?recurse").reply(404, "", "X-Consul-Index", "2");
     consul.on("GET", "/v1/kv/d/?recurse&index=2&wait=20s").alwaysWhen(never, 404, "");
