@@ -70,6 +70,7 @@ public final class EmbeddedNode implements AutoCloseable {
   private final LeaseReaper reaper;
   private final RaftChannel<Command, CommandResult> channel;
   private final Consumer<Boolean> leadership;
+  private final AppliedIndexWaiter applied;
   private final Set<Store> stores = ConcurrentHashMap.newKeySet();
   private final CountDownLatch closed = new CountDownLatch(1);
   private volatile boolean closing;
@@ -115,6 +116,7 @@ public final class EmbeddedNode implements AutoCloseable {
     RaftChannel<Command, CommandResult> ch = null;
     WatchHub h = null;
     LeaseReaper r = null;
+    this.applied = new AppliedIndexWaiter(engine);
     try {
       ch =
           new RaftChannel<>(
@@ -123,7 +125,8 @@ public final class EmbeddedNode implements AutoCloseable {
               settings,
               CommandCodec::encodeCommands,
               CommandCodec::decodeResults,
-              EmbeddedNode::sizeOf);
+              EmbeddedNode::sizeOf,
+              applied::await);
       h = new WatchHub(engine, id);
       RaftChannel<Command, CommandResult> c = ch;
       r = new LeaseReaper(engine, cmd -> submit(c, cmd), config.clock(), id);
@@ -273,6 +276,7 @@ public final class EmbeddedNode implements AutoCloseable {
       reaper.close();
       hub.close();
       channel.close();
+      applied.close(new StoreException("EMBEDDED node " + id() + " is closed"));
       member.close();
     } finally {
       closed.countDown();

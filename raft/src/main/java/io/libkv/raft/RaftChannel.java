@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import java.util.function.ToIntFunction;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.ClientId;
@@ -37,6 +38,9 @@ final class RaftChannel<Q, R> implements AutoCloseable {
    * @param localPeer the member in this process whose state reads use, or {@code null} for none
    * @param encodeBatch turns a batch of encoded commands into one entry payload
    * @param decodeResults splits an entry's reply body into one encoded result per command
+   * @param sizer estimates a command's encoded size, to bound an entry's size
+   * @param awaitLocalApply completes once the local member has applied a log index (so a write is
+   *     acknowledged only once the local copy has it), or {@code null} without a local member
    */
   RaftChannel(
       RaftGroup group,
@@ -44,7 +48,8 @@ final class RaftChannel<Q, R> implements AutoCloseable {
       RaftSettings settings,
       Function<List<Q>, byte[]> encodeBatch,
       Function<byte[], List<R>> decodeResults,
-      ToIntFunction<Q> sizer) {
+      ToIntFunction<Q> sizer,
+      LongFunction<CompletableFuture<Void>> awaitLocalApply) {
     this.localPeer = localPeer;
     this.endpoints = group.getPeers().stream().map(Peers::endpoint).toList();
     int attempts = (int) Math.max(1, settings.connectionTimeout.toMillis() / RETRY_SLEEP_MS);
@@ -64,7 +69,13 @@ final class RaftChannel<Q, R> implements AutoCloseable {
                 client
                     .async()
                     .send(Wire.writes(encodeBatch.apply(batch)))
-                    .thenApply(r -> decodeResults.apply(Wire.body(check(r).getMessage()))),
+                    .thenCompose(
+                        r -> {
+                          List<R> results = decodeResults.apply(Wire.body(check(r).getMessage()));
+                          return awaitLocalApply == null
+                              ? CompletableFuture.completedFuture(results)
+                              : awaitLocalApply.apply(r.getLogIndex()).thenApply(v -> results);
+                        }),
             sizer,
             settings.maxBatch,
             4 << 20,

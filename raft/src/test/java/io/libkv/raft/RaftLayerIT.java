@@ -81,7 +81,8 @@ class RaftLayerIT {
             settings(),
             ListState::encodeBatch,
             ListState::decodeResults,
-            c -> c.length)) {
+            c -> c.length,
+            null)) {
       List<CompletableFuture<byte[]>> fs = new ArrayList<>();
       for (int i = 0; i < 500; i++) {
         fs.add(ch.write(("v" + i).getBytes(StandardCharsets.UTF_8)));

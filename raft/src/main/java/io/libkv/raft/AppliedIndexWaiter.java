@@ -1,0 +1,83 @@
+package io.libkv.raft;
+
+import io.libkv.storage.engine.AppliedBatch;
+import io.libkv.storage.engine.ApplyListener;
+import io.libkv.storage.engine.KvEngine;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Completes futures once the local engine has applied a log index. A write acknowledged by the
+ * leader is only finished, for a store on a follower, when this member has applied it too: then the
+ * store's own reads, watches and lock waits (which read the local engine) see it.
+ *
+ * <p>Futures are completed on the common pool, never on the apply thread, so that what callers
+ * chain onto them cannot slow the apply thread down.
+ */
+final class AppliedIndexWaiter implements ApplyListener {
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final KvEngine engine;
+  private final ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> waiting =
+      new ConcurrentSkipListMap<>();
+
+  AppliedIndexWaiter(KvEngine engine) {
+    this.engine = engine;
+    engine.addListener(this);
+  }
+
+  /** Completes once the engine's applied index is at least {@code index}. */
+  CompletableFuture<Void> await(long index) {
+    if (engine.appliedIndex() >= index) {
+      return DONE;
+    }
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    waiting.compute(
+        index,
+        (k, l) -> {
+          List<CompletableFuture<Void>> list = l == null ? new ArrayList<>(2) : l;
+          list.add(f);
+          return list;
+        });
+    // The engine may have moved between the check and the registration.
+    release(engine.appliedIndex());
+    return f;
+  }
+
+  @Override
+  public void onApplied(AppliedBatch batch) {
+    release(batch.appliedIndex());
+  }
+
+  @Override
+  public void onRestored(long appliedIndex, long lastRevision) {
+    release(appliedIndex);
+  }
+
+  private void release(long applied) {
+    Map.Entry<Long, List<CompletableFuture<Void>>> e;
+    while ((e = waiting.firstEntry()) != null && e.getKey() <= applied) {
+      List<CompletableFuture<Void>> list = waiting.remove(e.getKey());
+      if (list != null) {
+        for (CompletableFuture<Void> f : list) {
+          f.completeAsync(() -> null, ForkJoinPool.commonPool());
+        }
+      }
+    }
+  }
+
+  /** Fails every waiting future (the node is closing). */
+  void close(RuntimeException cause) {
+    engine.removeListener(this);
+    for (List<CompletableFuture<Void>> list : waiting.values()) {
+      for (CompletableFuture<Void> f : list) {
+        f.completeExceptionally(cause);
+      }
+    }
+    waiting.clear();
+  }
+}
