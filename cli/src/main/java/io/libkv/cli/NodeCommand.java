@@ -1,0 +1,56 @@
+package io.libkv.cli;
+
+import io.libkv.raft.EmbeddedNode;
+import io.libkv.store.Config;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./libkv node}: runs one member of an embedded cluster in this process until it is stopped
+ * (SIGTERM or Ctrl-C close it cleanly).
+ */
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = "Run one member of an embedded libkv cluster until stopped.")
+final class NodeCommand implements Callable<Integer> {
+
+  @Option(names = "--id", required = true, description = "This member's id, one of --peers.")
+  String id;
+
+  @Option(
+      names = "--peers",
+      required = true,
+      split = ",",
+      description = "Every member, as ID=HOST:PORT,ID=HOST:PORT,...")
+  List<String> peers;
+
+  @Option(names = "--data-dir", required = true, description = "This member's data directory.")
+  Path dataDir;
+
+  @Option(
+      names = "--join",
+      description = "Start as a new member that waits to be added to a running cluster.")
+  boolean join;
+
+  @Option(
+      names = "--option",
+      description = "A backend option NAME=VALUE (see the README), repeatable.")
+  Map<String, String> options = Map.of();
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Config.Builder cb = Config.builder().nodeId(id).dataDir(dataDir);
+    options.forEach(cb::option);
+    Config config = cb.build();
+    EmbeddedNode node = join ? EmbeddedNode.join(peers, config) : EmbeddedNode.start(peers, config);
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));
+    System.out.println("libkv node " + node.endpoint() + " running, data in " + node.dataDir());
+    node.awaitClose();
+    return 0;
+  }
+}
