@@ -2,6 +2,9 @@ package io.libkv.consul;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -21,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 /**
  * A local HTTP server (the JDK's {@link HttpServer} on 127.0.0.1, a free port) that replays
@@ -104,7 +109,30 @@ final class RecordedConsul implements AutoCloseable {
   private boolean stopped;
 
   RecordedConsul() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    this(null, false);
+  }
+
+  /**
+   * A server that speaks HTTPS with {@code tls} (and asks for a client certificate when {@code
+   * needClientAuth}), or plain HTTP when {@code tls} is {@code null}.
+   */
+  RecordedConsul(SSLContext tls, boolean needClientAuth) throws IOException {
+    InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    if (tls == null) {
+      server = HttpServer.create(at, 0);
+    } else {
+      HttpsServer https = HttpsServer.create(at, 0);
+      https.setHttpsConfigurator(
+          new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters params) {
+              SSLParameters p = tls.getDefaultSSLParameters();
+              p.setNeedClientAuth(needClientAuth);
+              params.setSSLParameters(p);
+            }
+          });
+      server = https;
+    }
     server.setExecutor(executor);
     server.createContext("/", this::handle);
     server.start();
