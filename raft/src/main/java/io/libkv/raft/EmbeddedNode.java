@@ -214,6 +214,11 @@ public final class EmbeddedNode implements AutoCloseable {
    * @throws StoreException if the node is closed
    */
   public Store openStore() {
+    return openStore(() -> {});
+  }
+
+  /** Opens a store that runs {@code onClose} after closing. */
+  Store openStore(Runnable onClose) {
     if (closing) {
       throw new StoreException("EMBEDDED node " + id() + " is closed");
     }
@@ -226,7 +231,10 @@ public final class EmbeddedNode implements AutoCloseable {
             reader,
             hub,
             config,
-            () -> stores.remove(self[0]));
+            () -> {
+              stores.remove(self[0]);
+              onClose.run();
+            });
     self[0] = s;
     stores.add(s);
     return s;

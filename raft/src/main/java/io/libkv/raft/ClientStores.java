@@ -1,0 +1,109 @@
+package io.libkv.raft;
+
+import io.libkv.storage.engine.Command;
+import io.libkv.storage.engine.CommandCodec;
+import io.libkv.storage.engine.CommandResult;
+import io.libkv.storage.engine.EngineStore;
+import io.libkv.storage.engine.KvReader;
+import io.libkv.storage.engine.ReadView;
+import io.libkv.storage.engine.WatchHub;
+import io.libkv.store.Config;
+import io.libkv.store.NotReachableException;
+import io.libkv.store.Store;
+import io.libkv.store.StoreException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.ratis.protocol.RaftGroup;
+
+/**
+ * Stores with no member in this process: a client of the cluster that stores nothing locally.
+ * Writes go through the Raft log like a member store's; each read is a Raft read-only query
+ * (linearizable by default) answered by the leader from its copy; watches follow the cluster's
+ * revision history by polling it with such queries every {@link #WATCH_POLL} (so a change reaches a
+ * client-only watch up to that much later than a member's; none is skipped, and a watch resuming
+ * before the history's floor fails with the oldest index available).
+ *
+ * <p>Within one read function, each {@link ReadView} call is its own query: two calls are two
+ * linearizable reads, not one snapshot.
+ */
+final class ClientStores {
+  /** How often a client-only store polls the cluster's history for its watches. */
+  static final Duration WATCH_POLL = Duration.ofMillis(100);
+
+  private ClientStores() {}
+
+  static Store open(List<String> endpoints, Config config) {
+    RaftSettings settings = RaftSettings.of(config);
+    RaftGroup group = Peers.group(settings.group, Peers.parse(endpoints));
+    RaftChannel<Command, CommandResult> channel =
+        new RaftChannel<>(
+            group,
+            null,
+            settings,
+            CommandCodec::encodeCommands,
+            CommandCodec::decodeResults,
+            EmbeddedNode::sizeOf,
+            null);
+    List<String> eps = channel.endpoints();
+    long writeMs = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
+    KvReader reader =
+        new KvReader() {
+          @Override
+          public <T> T read(Function<ReadView, T> fn) {
+            return fn.apply(
+                ReadCodec.remoteView(
+                    req ->
+                        await(
+                            channel.query(req, settings.linearizableReads),
+                            settings.connectionTimeout,
+                            eps)));
+          }
+        };
+    WatchHub hub = null;
+    try {
+      String name = "client-" + Integer.toHexString(System.identityHashCode(channel));
+      hub = new WatchHub(reader, name, WATCH_POLL);
+      WatchHub h = hub;
+      return new EngineStore(
+          "embedded-" + name,
+          cmd ->
+              EmbeddedNode.bounded(
+                  channel.write(cmd).orTimeout(writeMs, TimeUnit.MILLISECONDS),
+                  eps,
+                  "write " + cmd),
+          reader,
+          hub,
+          config,
+          () -> {
+            h.close();
+            channel.close();
+          });
+    } catch (RuntimeException e) {
+      if (hub != null) {
+        hub.close();
+      }
+      channel.close();
+      throw e;
+    }
+  }
+
+  private static byte[] await(
+      CompletableFuture<byte[]> f, Duration timeout, List<String> endpoints) {
+    try {
+      return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted during a read", e);
+    } catch (ExecutionException e) {
+      throw RatisErrors.map(e.getCause(), endpoints, "read");
+    } catch (TimeoutException e) {
+      throw new NotReachableException(
+          endpoints, "read got no answer within " + timeout.toMillis() + " ms", e);
+    }
+  }
+}

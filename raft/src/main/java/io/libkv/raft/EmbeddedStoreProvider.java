@@ -1,0 +1,120 @@
+package io.libkv.raft;
+
+import io.libkv.spi.StoreProvider;
+import io.libkv.store.Backend;
+import io.libkv.store.Config;
+import io.libkv.store.Store;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code Backend.EMBEDDED} for {@link io.libkv.LibKV#newStore}: a Raft cluster (Apache Ratis) whose
+ * members keep the data in LMDB.
+ *
+ * <p><b>Endpoints</b> name every member as {@code id=host:port}, e.g. {@code
+ * List.of("n1=127.0.0.1:7001", "n2=127.0.0.1:7002", "n3=127.0.0.1:7003")}.
+ *
+ * <p><b>With {@link Config#nodeId()}</b> (and {@link Config#dataDir()}, both required together) the
+ * store runs that member inside this process, or shares it if this process already runs it (same
+ * data directory); the member stops when its last store closes. Several members may live in one
+ * JVM, each with its own node id and data directory. <b>Without a node id</b> the store is a client
+ * of the cluster and stores nothing locally (see {@code ClientStores}: reads are Raft queries,
+ * watches poll the cluster's history every 100 ms).
+ *
+ * <p><b>Options</b> ({@link Config.Builder#option}): {@code embedded.reads} ({@code linearizable}
+ * default, or {@code stale}), {@code embedded.transport} ({@code grpc} default, {@code netty}),
+ * {@code embedded.group}, {@code embedded.electionTimeoutMs} (default 1000), {@code
+ * embedded.snapshotThreshold} (default 10000 entries), {@code embedded.maxBatch} (default 4096
+ * writes per entry), {@code embedded.maxInFlight} (default 4 entries per node), {@code
+ * embedded.requestTimeoutMs} (default 3000). Unknown {@code embedded.*} options are refused.
+ *
+ * <p>Public with a no-arg constructor for {@link java.util.ServiceLoader}.
+ */
+public final class EmbeddedStoreProvider implements StoreProvider {
+  private static final Map<Path, Shared> NODES = new HashMap<>();
+
+  /** Creates the provider (ServiceLoader). */
+  public EmbeddedStoreProvider() {}
+
+  @Override
+  public Backend backend() {
+    return Backend.EMBEDDED;
+  }
+
+  @Override
+  public Store open(List<String> endpoints, Config config) {
+    Peers.parse(endpoints); // fail fast on bad endpoints
+    if (config.nodeId().isEmpty()) {
+      if (config.dataDir().isPresent()) {
+        throw new IllegalArgumentException(
+            "EMBEDDED: dataDir without nodeId; give a nodeId to run a member, or neither to be a"
+                + " client of the cluster");
+      }
+      return ClientStores.open(endpoints, config);
+    }
+    Path dir =
+        config
+            .dataDir()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "EMBEDDED member " + config.nodeId().get() + " needs a dataDir"));
+    Path key;
+    try {
+      Files.createDirectories(dir);
+      key = dir.toRealPath();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data directory " + dir, e);
+    }
+    Shared s;
+    synchronized (NODES) {
+      s = NODES.get(key);
+      if (s == null) {
+        s = new Shared(key, EmbeddedNode.start(endpoints, config));
+        NODES.put(key, s);
+      } else if (!s.node.id().equals(config.nodeId().get())) {
+        throw new IllegalArgumentException(
+            "data directory " + dir + " is in use by member " + s.node.id() + " in this process");
+      }
+      s.refs++;
+    }
+    Shared shared = s;
+    try {
+      return shared.node.openStore(shared::release);
+    } catch (RuntimeException e) {
+      shared.release();
+      throw e;
+    }
+  }
+
+  /** A member shared by the stores opened on it through this provider. */
+  private static final class Shared {
+    final Path key;
+    final EmbeddedNode node;
+    int refs; // guarded by NODES
+
+    Shared(Path key, EmbeddedNode node) {
+      this.key = key;
+      this.node = node;
+    }
+
+    void release() {
+      boolean last;
+      synchronized (NODES) {
+        last = --refs == 0;
+        if (last) {
+          NODES.remove(key);
+        }
+      }
+      if (last) {
+        // Not on the closing store's thread while it holds locks: the node closes its stores.
+        node.close();
+      }
+    }
+  }
+}
