@@ -51,7 +51,23 @@ final class EngineLocker implements Locker {
     }
     long deadline = System.nanoTime() + timeoutNs;
     long ttlMs = Math.max(1, options.ttl().toMillis());
-    CommandResult r = store.submit(new Command.LockEnqueue(queuePrefix, ttlMs));
+    CompletableFuture<CommandResult> enqueued =
+        store.submitAsync(new Command.LockEnqueue(queuePrefix, ttlMs));
+    CommandResult r;
+    try {
+      r = enqueued.get();
+    } catch (InterruptedException e) {
+      // The waiter may still be enqueued: give its place up as soon as it is known.
+      enqueued.thenAccept(
+          res -> {
+            if (res instanceof CommandResult.Enqueued q) {
+              store.submitAsync(new Command.LeaseRevoke(q.leaseId()));
+            }
+          });
+      throw e;
+    } catch (ExecutionException e) {
+      throw new CannotLockException(key, "could not join the queue: " + e.getCause(), e.getCause());
+    }
     if (!(r instanceof CommandResult.Enqueued q)) {
       throw new CannotLockException(key, "could not join the queue: " + r);
     }
@@ -171,7 +187,7 @@ final class EngineLocker implements Locker {
           .whenComplete(
               (r, e) -> {
                 if (r instanceof CommandResult.LeaseNotFound) {
-                  markLost();
+                  markLostAsync();
                 }
               });
     }
@@ -186,7 +202,19 @@ final class EngineLocker implements Locker {
     void watchOwnWaiter() {
       Subscriptions.DeletionWait w = store.awaitDeletion(waiterKey, token);
       ownWaiter = w;
-      w.gone.whenComplete((x, e) -> markLost());
+      w.gone.whenComplete((x, e) -> markLostAsync());
+    }
+
+    /**
+     * Marks the lock lost from the store's renewal thread: callers' {@code lost()} callbacks must
+     * never run on the apply or hub thread (a callback that writes would wait for itself).
+     */
+    void markLostAsync() {
+      try {
+        store.scheduler().execute(this::markLost);
+      } catch (RuntimeException closed) {
+        markLost();
+      }
     }
 
     void markLost() {

@@ -714,6 +714,10 @@ public final class KvEngine implements KvReader, AutoCloseable {
 
   private List<KvEntry> scanPrefix(Txn<DirectBuffer> txn, byte[] prefix, UnsafeBuffer scratchBuf) {
     List<KvEntry> out = new ArrayList<>();
+    if (prefix.length > MAX_KEY_BYTES) {
+      // No key is longer than LMDB's limit, and LMDB refuses such a search key outright.
+      return out;
+    }
     UnsafeBuffer view = new UnsafeBuffer(0, 0);
     try (Cursor<DirectBuffer> c = kv.openCursor(txn)) {
       boolean found;

@@ -174,6 +174,27 @@ class EngineStoreLeaseTest {
   }
 
   @Test
+  void lostCallbackMayWriteToTheStore() throws Exception {
+    CompletableFuture<Void> stop = CompletableFuture.completedFuture(null);
+    Locker l =
+        store.newLock(
+            "cb", LockOptions.builder().ttl(Duration.ofSeconds(1)).stopRenewal(stop).build());
+    HeldLock h = l.lock();
+    CompletableFuture<String> wrote =
+        h.lost()
+            .thenApply(
+                x -> {
+                  store.put("cb-after", b("written from lost()"), null);
+                  return Thread.currentThread().getName();
+                });
+    advance(Duration.ofMillis(1001));
+    reaper.expireDue();
+    String thread = wrote.get(10, TimeUnit.SECONDS);
+    assertTrue(store.exists("cb-after"));
+    assertFalse(thread.startsWith("libkv-watch"), "lost() completed on the hub thread");
+  }
+
+  @Test
   void waitersQueueInOrderWithGrowingTokensAndNoInternalKeyShows() throws Exception {
     Locker first = store.newLock("q/lock", null);
     HeldLock h1 = first.lock();

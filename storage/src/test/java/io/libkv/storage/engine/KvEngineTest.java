@@ -239,6 +239,27 @@ class KvEngineTest {
   }
 
   @Test
+  void deleteTreeOfAKeyAtTheLengthLimitDoesNotFailItsBatch() {
+    try (KvEngine e = KvEngine.open(dir, small())) {
+      String longest = "k".repeat(KvEngine.MAX_KEY_BYTES);
+      List<CommandResult> r =
+          e.apply(
+              1,
+              1,
+              List.of(
+                  new Command.Put(longest, b("v"), 0, 0),
+                  new Command.DeleteTree(longest),
+                  new Command.Put("other", b("v"), 0, 0),
+                  new Command.Put(longest + "k", b("v"), 0, 0)));
+      assertEquals(1, ((CommandResult.Deleted) r.get(1)).previous().size());
+      assertInstanceOf(CommandResult.Written.class, r.get(2));
+      assertInstanceOf(CommandResult.Rejected.class, r.get(3));
+      assertNull(e.read(v -> v.get(longest)));
+      assertEquals(List.of(), e.read(v -> v.listPrefix(longest + "/")));
+    }
+  }
+
+  @Test
   void listenerSeesCommittedChanges() {
     try (KvEngine e = KvEngine.open(dir, small())) {
       List<AppliedBatch> seen = new ArrayList<>();
