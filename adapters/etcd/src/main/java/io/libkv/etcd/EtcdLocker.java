@@ -52,7 +52,7 @@ final class EtcdLocker implements Locker {
 
   @Override
   public HeldLock lock() throws InterruptedException {
-    return acquire(-1, null);
+    return acquireInterruptibly(-1, null);
   }
 
   @Override
@@ -60,7 +60,22 @@ final class EtcdLocker implements Locker {
     if (timeout == null || timeout.isNegative()) {
       throw new IllegalArgumentException("lock timeout must not be negative, was " + timeout);
     }
-    return acquire(store.clock().nanoTime() + timeout.toNanos(), timeout);
+    return acquireInterruptibly(store.clock().nanoTime() + timeout.toNanos(), timeout);
+  }
+
+  private HeldLock acquireInterruptibly(long deadlineNs, Duration timeout)
+      throws InterruptedException {
+    try {
+      return acquire(deadlineNs, timeout);
+    } catch (StoreException e) {
+      // Interrupted inside an etcd call: report it as lock() documents, as an interruption.
+      if (e.getCause() instanceof InterruptedException && Thread.interrupted()) {
+        InterruptedException ie = new InterruptedException("lock " + key + " interrupted");
+        ie.initCause(e);
+        throw ie;
+      }
+      throw e;
+    }
   }
 
   private HeldLock acquire(long deadlineNs, Duration timeout) throws InterruptedException {

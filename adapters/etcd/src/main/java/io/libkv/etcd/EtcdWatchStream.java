@@ -80,6 +80,8 @@ final class EtcdWatchStream {
               .withRevision(nextRevision)
               .isPrefix(prefix)
               .withCreateNotify(true)
+              // A member that lost its quorum ends the stream instead of going silent.
+              .withRequireLeader(true)
               .build();
     }
     Watch.Watcher w;

@@ -175,16 +175,44 @@ final class TestCertificates {
   }
 
   private void keytool(String... args) throws IOException, InterruptedException {
+    List<String> full = new ArrayList<>(List.of(args));
+    full.addAll(List.of("-storetype", "PKCS12", "-storepass", PASS, "-keypass", PASS, "-noprompt"));
+    if (inProcess(full)) {
+      return;
+    }
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
     // A short-lived JVM: skip the optimising compiler and the parallel collector.
     cmd.addAll(List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-Xshare:auto"));
-    cmd.addAll(List.of(args));
-    cmd.addAll(List.of("-storetype", "PKCS12", "-storepass", PASS, "-keypass", PASS, "-noprompt"));
+    cmd.addAll(full);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException("keytool " + String.join(" ", args) + " failed:\n" + out);
+    }
+  }
+
+  /**
+   * Runs keytool inside this JVM when the build exported its package to us (the module's failsafe
+   * argLine does): a JVM start per command costs seconds on a busy machine. {@code -debug} makes
+   * keytool throw on errors instead of calling {@code System.exit}.
+   */
+  private static boolean inProcess(List<String> args) throws IOException {
+    java.lang.reflect.Method main;
+    try {
+      main = Class.forName("sun.security.tools.keytool.Main").getMethod("main", String[].class);
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
+    List<String> withDebug = new ArrayList<>(args);
+    withDebug.add("-debug");
+    try {
+      main.invoke(null, (Object) withDebug.toArray(new String[0]));
+      return true;
+    } catch (IllegalAccessException e) {
+      return false;
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw new IOException("keytool " + String.join(" ", args) + " failed", e.getCause());
     }
   }
 }
