@@ -34,7 +34,7 @@ import java.util.stream.Collectors;
 final class Cluster implements AutoCloseable {
   private static final List<String> JVM_FLAGS =
       List.of(
-          "-Xmx192m",
+          "-Xmx256m",
           "-Xss512k",
           "-XX:+UseSerialGC",
           "-XX:TieredStopAtLevel=1",
@@ -275,28 +275,16 @@ final class Cluster implements AutoCloseable {
     }
   }
 
-  /**
-   * The node whose log says last that it became leader and that runs unpaused, or {@code null}.
-   * (Reads the "is now the leader" lines the embedded store logs.)
-   */
+  /** The running, unpaused node that says it leads, or {@code null} if none answers so. */
   Node leader() {
     for (Node n : nodes) {
       if (!n.running() || n.paused) {
         continue;
       }
-      try {
-        List<String> lines = Files.readAllLines(n.logFile, StandardCharsets.UTF_8);
-        for (int i = lines.size() - 1; i >= 0; i--) {
-          String l = lines.get(i);
-          if (l.contains("is no longer the leader")) {
-            break;
-          }
-          if (l.contains("is now the leader")) {
-            return n;
-          }
+      try (NodeClient c = new NodeClient(n.controlPort)) {
+        if ("OK leader".equals(c.call("ROLE", 1000))) {
+          return n;
         }
-      } catch (IOException e) {
-        // Unreadable log: this node is not known to lead.
       }
     }
     return null;

@@ -135,7 +135,7 @@ final class JepsenRun {
         o.seed(),
         o.dir());
     try (Cluster cluster = new Cluster(o.backend(), o.nodes(), o.dir(), o.storeOptions(), out)) {
-      cluster.start(120_000);
+      cluster.start(180_000);
       out.printf(Locale.ROOT, "cluster up in %.1fs%n", (System.nanoTime() - t0) / 1e9);
       Random seeds = new Random(o.seed());
       long nemesisSeed = seeds.nextLong();
@@ -217,6 +217,15 @@ final class JepsenRun {
     }
   }
 
+  /** A few milliseconds between operations, so clients leave the small test machine some CPU. */
+  private static void think(Random random) {
+    try {
+      Thread.sleep(2 + random.nextInt(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static Thread thread(String name, Runnable r) {
     Thread t = new Thread(r, "jepsen-" + name);
     t.setDaemon(true);
@@ -257,6 +266,7 @@ final class JepsenRun {
         if (op != null && op.outcome() == Op.Outcome.INFO) {
           process += 1000; // a process with an operation in doubt never issues another
         }
+        think(random);
       }
     }
   }
@@ -331,12 +341,14 @@ final class JepsenRun {
 
   private void setClient(int clientId, Cluster.Node node) {
     int counter = 0;
+    Random random = new Random(clientId);
     try (NodeClient c = new NodeClient(node.controlPort)) {
       while (!stop) {
         String e = "e" + clientId + "-" + counter++;
         if ("OK".equals(c.call("PUT set/" + e + " 1", o.opTimeoutMs()))) {
           setAcked.add(e);
         }
+        think(random);
       }
     }
   }
@@ -381,7 +393,7 @@ final class JepsenRun {
     Random random = new Random(seed);
     try (NodeClient c = new NodeClient(node.controlPort)) {
       while (!stop) {
-        String a = c.call("LOCK lock/fenced 2000 2000", o.opTimeoutMs() + 2000);
+        String a = c.call("LOCK lock/fenced 3000 5000", o.opTimeoutMs() + 5000);
         if (a == null || !a.startsWith("OK ")) {
           continue;
         }

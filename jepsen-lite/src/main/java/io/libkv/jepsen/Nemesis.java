@@ -188,8 +188,17 @@ final class Nemesis {
           cluster.kill(t);
           note("kill -9 " + t + " for " + durMs + "ms");
           return () -> {
-            cluster.restart(t, 60_000);
-            note("restarted " + t);
+            try {
+              cluster.restart(t, 120_000);
+              note("restarted " + t);
+            } catch (RuntimeException e) {
+              note(
+                  "restart of "
+                      + t
+                      + " failed, will retry at the end: "
+                      + e.getMessage().lines().findFirst().orElse(""));
+              cluster.kill(t);
+            }
           };
         }
       case "pause":
@@ -238,7 +247,7 @@ final class Nemesis {
     for (Cluster.Node n : cluster.nodes()) {
       cluster.resume(n);
       if (!n.running()) {
-        cluster.restart(n, 60_000);
+        cluster.restart(n, 180_000);
       }
       cluster.clock(n, 0, 1.0);
     }

@@ -1,6 +1,7 @@
 package io.libkv.jepsen;
 
 import io.libkv.LibKV;
+import io.libkv.raft.EmbeddedNode;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
 import io.libkv.store.HeldLock;
@@ -44,13 +45,15 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class NodeMain {
   private final Store store;
+  private final EmbeddedNode member;
   private final AdjustableClock clock;
   private final Map<Long, Locker> locks = new ConcurrentHashMap<>();
   private final Map<Long, List<String>> watchLogs = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
 
-  private NodeMain(Store store, AdjustableClock clock) {
+  private NodeMain(Store store, EmbeddedNode member, AdjustableClock clock) {
     this.store = store;
+    this.member = member;
     this.clock = clock;
   }
 
@@ -74,8 +77,15 @@ final class NodeMain {
       endpoints = Arrays.asList(require(a, "--endpoints").split(","));
     }
     int port = Integer.parseInt(require(a, "--control-port"));
-    Store store = LibKV.newStore(backend, endpoints, cb.build());
-    NodeMain node = new NodeMain(store, clock);
+    EmbeddedNode member = null;
+    Store store;
+    if (backend == Backend.EMBEDDED) {
+      member = EmbeddedNode.start(endpoints, cb.build());
+      store = member.openStore();
+    } else {
+      store = LibKV.newStore(backend, endpoints, cb.build());
+    }
+    NodeMain node = new NodeMain(store, member, clock);
     ServerSocket server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port));
@@ -166,6 +176,8 @@ final class NodeMain {
     switch (c[0]) {
       case "PING":
         return "OK";
+      case "ROLE":
+        return member != null && member.isLeader() ? "OK leader" : "OK follower";
       case "GET":
         {
           KVPair p = store.get(c[1]);

@@ -1,0 +1,39 @@
+package io.libkv.jepsen;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The long profile: {@code mvn -B -pl jepsen-lite verify -Pslow [-Djepsen.seed=N]
+ * [-Djepsen.seconds=600] [-Djepsen.nodes=5]}. Every nemesis, zero violations, zero lost writes.
+ */
+@Tag("slow")
+@Timeout(value = 3, unit = TimeUnit.HOURS)
+class JepsenSoakIT {
+  @Test
+  void soak() throws Exception {
+    long seed = Long.getLong("jepsen.seed", System.nanoTime());
+    Path dir = Files.createTempDirectory("libkv-jepsen-soak-");
+    JepsenRun.Report r =
+        new JepsenRun(
+                JepsenEmbeddedIT.options(
+                    seed,
+                    Duration.ofSeconds(Long.getLong("jepsen.seconds", 300)),
+                    List.of("partition", "kill", "pause", "clock"),
+                    dir,
+                    "linearizable",
+                    Integer.getInteger("jepsen.nodes", 5)),
+                new PrintStream(System.out, true))
+            .run();
+    assertTrue(r.passed(), r.summary());
+  }
+}
