@@ -51,6 +51,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class EngineStore implements Store {
   private static final int KEY_WATCH_CAPACITY = 256;
+  // A resumed watch must not coalesce its replay: room for a whole default-sized history.
+  private static final int RESUMED_WATCH_CAPACITY = EngineOptions.DEFAULT_HISTORY_SIZE + 1024;
   private static final int TREE_WATCH_CAPACITY = 16;
   private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(30);
 
@@ -206,6 +208,15 @@ public final class EngineStore implements Store {
     return keyWatch(k, -1);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: the replay comes from the engine's bounded history (see {@link
+   * EngineOptions#historySize()}) and is never coalesced (up to the default history size); live
+   * changes after it may be coalesced for a slow reader like any watch.
+   *
+   * @throws HistoryCompactedException if the history no longer reaches back to {@code afterIndex}
+   */
   @Override
   public Watch<KVPair> watch(String key, long afterIndex) {
     String k = Keys.normalize(key);
@@ -218,7 +229,8 @@ public final class EngineStore implements Store {
   private Watch<KVPair> keyWatch(String k, long afterIndex) {
     requireOpen();
     Subscriptions.KeyWatch[] sub = new Subscriptions.KeyWatch[1];
-    WatchQueue<KVPair> q = new WatchQueue<>(k, KEY_WATCH_CAPACITY, () -> release(sub[0]));
+    int capacity = afterIndex < 0 ? KEY_WATCH_CAPACITY : RESUMED_WATCH_CAPACITY;
+    WatchQueue<KVPair> q = new WatchQueue<>(k, capacity, () -> release(sub[0]));
     sub[0] = new Subscriptions.KeyWatch(k, afterIndex, q);
     register(sub[0], q);
     return q;

@@ -210,10 +210,11 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
         }
       }
     }
+    delivered = page.scannedTo();
     for (Subscription s : subs) {
       s.endOfPage();
+      s.lastDelivered = Math.max(s.lastDelivered, delivered);
     }
-    delivered = page.scannedTo();
     return delivered < v.revision();
   }
 
@@ -304,10 +305,13 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       this.prefix = prefix;
     }
 
+    /**
+     * Offers a change unless the subscriber's start state already covered it. {@code lastDelivered}
+     * moves only between pages, so every change of one revision gets through.
+     */
     final void deliver(ChangeEvent e) {
       if (e.revision() > lastDelivered && !cancelled) {
         onChange(e);
-        lastDelivered = Math.max(lastDelivered, e.revision());
       }
     }
 
