@@ -2,7 +2,9 @@ package io.libkv.etcd;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.LibKV;
@@ -11,6 +13,7 @@ import io.libkv.store.Config;
 import io.libkv.store.HeldLock;
 import io.libkv.store.KVPair;
 import io.libkv.store.Locker;
+import io.libkv.store.NotReachableException;
 import io.libkv.store.Store;
 import io.libkv.store.StoreException;
 import io.libkv.store.Watch;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A three-member etcd cluster loses its leader in the middle of a stream of writes: the store
  * (given all three endpoints) keeps working, every acknowledged write is still there, a watch
- * opened before the crash sees the writes made after it, and locks still work.
+ * opened before the crash sees the writes made after it, and locks still work. Then a second member
+ * dies and the quorum is gone: calls and the watch end with {@link NotReachableException}.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class EtcdFailoverIT {
@@ -107,8 +111,28 @@ class EtcdFailoverIT {
       HeldLock held = lock.lock(Duration.ofSeconds(20));
       assertNotNull(held);
       lock.unlock();
+
+      // Losing a second member loses the quorum: calls and the open watch end with
+      // NotReachableException instead of hanging or going silent.
+      int second = killedLeader == 0 ? 1 : 0;
+      etcd.kill(second);
+      long start = System.nanoTime();
+      assertThrows(NotReachableException.class, () -> store.get("failover/last"));
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(tookMs < 9_000, "NotReachable within the 5 s timeout (+ slack), took " + tookMs);
+      StoreException watchEnd =
+          assertThrows(StoreException.class, () -> drain(watch, Duration.ofSeconds(40)));
+      assertInstanceOf(NotReachableException.class, watchEnd.getCause(), watchEnd.toString());
       System.out.println(
           "EtcdFailoverIT: killed member " + killedLeader + ", " + retries + " retried puts");
+    }
+  }
+
+  /** Reads events until the watch throws or {@code within} passes. */
+  private static void drain(Watch<KVPair> watch, Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      watch.poll(Duration.ofMillis(500));
     }
   }
 
