@@ -37,6 +37,10 @@ final class ConsulLocker implements Locker {
   private final LockOptions options;
   private final Duration sessionTtl;
   private final String queueDir;
+
+  /** The deadline of {@link #lock()}: none. */
+  private static final long NO_DEADLINE = Long.MIN_VALUE;
+
   private Held held;
   private volatile String waitingSession;
 
@@ -62,13 +66,13 @@ final class ConsulLocker implements Locker {
 
   @Override
   public HeldLock lock() throws InterruptedException {
-    return acquire(-1);
+    return acquire(NO_DEADLINE);
   }
 
   @Override
   public HeldLock lock(Duration timeout) throws InterruptedException {
-    long ns = timeout.toNanos();
-    return acquire(System.nanoTime() + Math.max(0, ns));
+    long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+    return acquire(deadline == NO_DEADLINE ? deadline + 1 : deadline);
   }
 
   @Override
@@ -196,7 +200,7 @@ final class ConsulLocker implements Locker {
   }
 
   private long remaining(long deadlineNs) {
-    if (deadlineNs < 0) {
+    if (deadlineNs == NO_DEADLINE) {
       return Long.MAX_VALUE;
     }
     long left = deadlineNs - System.nanoTime();
@@ -228,7 +232,7 @@ final class ConsulLocker implements Locker {
     try {
       r = store.http().call("GET", p, null, timeout);
     } catch (NotReachableException e) {
-      if (deadlineNs >= 0 && System.nanoTime() - deadlineNs >= 0) {
+      if (deadlineNs != NO_DEADLINE && System.nanoTime() - deadlineNs >= 0) {
         throw new CannotLockException(key, "timed out waiting in the queue", e);
       }
       throw e;
