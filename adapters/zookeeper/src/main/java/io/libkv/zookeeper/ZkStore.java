@@ -159,6 +159,11 @@ final class ZkStore implements Store {
     @Override
     public boolean allowRetry(int retryCount, long elapsedTimeMs, RetrySleeper sleeper) {
       long sleepMs = Math.min(500, 25L << Math.min(retryCount, 5));
+      // Start no attempt that could not finish its wait for a connection within the timeout.
+      long attemptMs = Math.min(timeoutMs, 1000);
+      if (retryCount > 0 && elapsedTimeMs + sleepMs + attemptMs > timeoutMs) {
+        return false;
+      }
       if (elapsedTimeMs + sleepMs >= timeoutMs) {
         return false;
       }

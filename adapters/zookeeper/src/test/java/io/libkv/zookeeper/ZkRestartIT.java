@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.libkv.store.HeldLock;
 import io.libkv.store.KVPair;
+import io.libkv.store.LockOptions;
+import io.libkv.store.Locker;
 import io.libkv.store.NotReachableException;
 import io.libkv.store.Store;
 import io.libkv.store.StoreException;
@@ -67,7 +70,8 @@ class ZkRestartIT {
         try {
           store.put("restart/k", "after".getBytes(UTF_8), null);
           break;
-        } catch (NotReachableException retry) {
+        } catch (StoreException retry) {
+          // NotReachable until the server is back; then possibly a session expiry to ride out.
           if (System.nanoTime() > until) {
             fail("the store did not recover after the restart", retry);
           }
@@ -79,6 +83,33 @@ class ZkRestartIT {
         assertNotNull(first);
         assertEquals("after", first.valueAsString());
       }
+    }
+  }
+
+  @Test
+  void aHeldLockIsLostWhenItsSessionCannotBeRenewed() throws Exception {
+    Duration ttl = Duration.ofSeconds(2);
+    try (TestingServer server = ZkTestServers.standalone(ZkTestServers.NETTY_FACTORY);
+        Store store =
+            ZkTestServers.open(server.getConnectString(), ZkTestServers.config(TIMEOUT).build())) {
+      Locker locker =
+          store.newLock(
+              "restart/lock", LockOptions.builder().value("me".getBytes(UTF_8)).ttl(ttl).build());
+      HeldLock held = locker.lock(Duration.ofSeconds(10));
+      long token = held.fencingToken();
+      server.stop();
+      long start = System.nanoTime();
+      // Curator ends a session that stayed disconnected for its timeout (the lock's ttl); the
+      // disconnection itself is noticed within moments of the stop.
+      held.lost().get(ttl.toMillis() + 2 * SLACK_MS, TimeUnit.MILLISECONDS);
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(tookMs <= ttl.toMillis() + 2 * SLACK_MS, "lost after " + tookMs + " ms");
+
+      server.restart();
+      Locker next = store.newLock("restart/lock", null);
+      HeldLock again = next.lock(Duration.ofSeconds(30));
+      assertTrue(again.fencingToken() > token, "a new holder after the expiry");
+      next.unlock();
     }
   }
 
