@@ -14,12 +14,16 @@ import java.util.List;
 
 /**
  * An embedded cluster of {@code members} nodes. In {@code process} mode each member is a child JVM
- * ({@link MemberMain}) and the harness is a client of the cluster (no nodeId), like the etcd and
- * ZooKeeper runs; in {@code in-process} mode the members run inside the harness's JVM and the
- * clients call the first member's store directly, as an application embedding a node would.
+ * running the raft module's {@code EmbeddedNode} main, and the harness is a client of the cluster
+ * (no nodeId), like the etcd and ZooKeeper runs; in {@code in-process} mode the members run inside
+ * the harness's JVM and the client threads call the members' own stores, as an application
+ * embedding a node would.
  */
 final class EmbeddedDeployment implements Deployment {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  /** The raft module's process entry point for one member. */
+  static final String NODE_MAIN = "io.libkv.raft.EmbeddedNode";
 
   /** How the members run. */
   enum Mode {
@@ -54,12 +58,15 @@ final class EmbeddedDeployment implements Deployment {
           List<String> cmd =
               new ArrayList<>(
                   ChildProcess.javaCommand(
-                      "512m",
-                      Arrays.asList(JvmAccess.REQUIRED_FLAGS.split(" ")),
-                      MemberMain.class.getName()));
-          cmd.add(id);
-          cmd.add(dir.resolve(id).toString());
-          cmd.add(String.join(",", peers));
+                      "512m", Arrays.asList(JvmAccess.REQUIRED_FLAGS.split(" ")), NODE_MAIN));
+          cmd.addAll(
+              List.of(
+                  "--id",
+                  id,
+                  "--peers",
+                  String.join(",", peers),
+                  "--data-dir",
+                  dir.resolve(id).toString()));
           d.processes.add(ChildProcess.start("embedded " + id, cmd, dir, dir.resolve(id + ".log")));
         }
       } else {
@@ -126,8 +133,9 @@ final class EmbeddedDeployment implements Deployment {
         + peers.size()
         + " node(s) "
         + (mode == Mode.PROCESS
-            ? "as child JVMs (-Xmx512m, bench MemberMain), the harness a client of the cluster"
-            : "inside the harness's JVM, clients calling node n1's store directly")
+            ? "as child JVMs (-Xmx512m, io.libkv.raft.EmbeddedNode), the harness a client of the"
+                + " cluster"
+            : "inside the harness's JVM, client threads spread over the members' own stores")
         + ", peers "
         + String.join(",", peers)
         + ", data in "
@@ -139,7 +147,9 @@ final class EmbeddedDeployment implements Deployment {
   public List<Target> openTargets(int connections) {
     List<Store> stores = new ArrayList<>();
     try {
-      int n = mode == Mode.IN_PROCESS ? Math.min(connections, members.size()) : connections;
+      // In-process, client threads are spread over every member's store, as an application
+      // running on each node would be (writes reach the leader from any member).
+      int n = mode == Mode.IN_PROCESS ? members.size() : connections;
       for (int i = 0; i < n; i++) {
         stores.add(
             mode == Mode.IN_PROCESS
@@ -166,15 +176,7 @@ final class EmbeddedDeployment implements Deployment {
       }
     }
     for (ChildProcess p : processes) {
-      try {
-        p.process().getOutputStream().close(); // MemberMain exits at end of input
-        p.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (java.io.IOException e) {
-        // destroyed below anyway
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      p.close();
+      p.close(); // SIGTERM: EmbeddedNode closes the member from its shutdown hook
     }
     Files2.deleteTree(dir);
   }

@@ -35,7 +35,7 @@ final class JmhMain {
     try {
       Files.createDirectories(out);
       Path json = out.resolve("jmh.json");
-      String regex = include.startsWith(PACKAGE) ? include : PACKAGE + ".*" + include;
+      String regex = include.startsWith(PACKAGE) ? include : PACKAGE + ".*(?:" + include + ")";
       ChainedOptionsBuilder ob =
           new OptionsBuilder()
               .include(regex)
@@ -45,7 +45,7 @@ final class JmhMain {
               .measurementIterations(iterations)
               .measurementTime(TimeValue.milliseconds(time.toMillis()))
               .jvmArgsAppend(JvmAccess.REQUIRED_FLAGS.split(" "))
-              .timeUnit(TimeUnit.MICROSECONDS)
+              .timeUnit(TimeUnit.SECONDS)
               .resultFormat(ResultFormatType.JSON)
               .result(json.toString());
       Runner runner = new Runner(ob.build());

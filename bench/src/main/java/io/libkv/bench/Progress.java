@@ -80,7 +80,7 @@ final class Progress {
     String line =
         String.format(
             Locale.ROOT,
-            "[%d/%d] %-10s %-6s clients=%-4d %,12.0f ops/s  p50 %8.3f ms  p99 %8.3f ms  p99.9 %8.3f"
+            "[%d/%d] %-10s %-6s clients=%-4d %,12.0f ops/s  p50 %8s ms  p99 %8s ms  p99.9 %8s"
                 + " ms%s",
             phase,
             totalPhases,
@@ -88,9 +88,9 @@ final class Progress {
             r.workload(),
             r.clients(),
             r.opsPerSec(),
-            r.p50Us() / 1000,
-            r.p99Us() / 1000,
-            r.p999Us() / 1000,
+            Report.ms(r.p50Us()),
+            Report.ms(r.p99Us()),
+            Report.ms(r.p999Us()),
             r.errors() > 0 ? "  errors " + r.errors() + " (" + r.firstError() + ")" : "");
     if (redraw) {
       int pad = Math.max(0, lastLength - line.length());

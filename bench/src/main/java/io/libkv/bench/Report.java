@@ -260,14 +260,14 @@ final class Report {
         sb.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %d | %,.0f | %.3f | %.3f | %.3f | %.3f | %,d | %d | %d |\n",
+                "| %s | %d | %,.0f | %s | %s | %s | %s | %,d | %d | %d |\n",
                 r.target(),
                 r.clients(),
                 r.opsPerSec(),
-                r.p50Us() / 1000,
-                r.p99Us() / 1000,
-                r.p999Us() / 1000,
-                r.maxUs() / 1000,
+                ms(r.p50Us()),
+                ms(r.p99Us()),
+                ms(r.p999Us()),
+                ms(r.maxUs()),
                 r.ops(),
                 r.errors(),
                 r.conflicts()));
@@ -303,6 +303,12 @@ final class Report {
       sb.append('\n');
     }
     return sb.toString();
+  }
+
+  /** Microseconds as milliseconds, with enough decimals for sub-microsecond LMDB reads. */
+  static String ms(double us) {
+    double ms = us / 1000;
+    return String.format(Locale.ROOT, ms < 0.01 ? "%.4f" : "%.3f", ms);
   }
 
   private List<String> workloads() {
