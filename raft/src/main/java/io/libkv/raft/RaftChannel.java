@@ -33,6 +33,8 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   private final List<String> endpoints;
   private final GroupCommitter<Q, R> writes;
   private final GroupCommitter<Boolean, Boolean> barriers;
+  private final long readRetryNs;
+  private volatile boolean closed;
 
   /**
    * @param localPeer the member in this process whose state reads use, or {@code null} for none
@@ -51,6 +53,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
       ToIntFunction<Q> sizer,
       LongFunction<CompletableFuture<Void>> awaitLocalApply) {
     this.localPeer = localPeer;
+    this.readRetryNs = settings.connectionTimeout.toNanos();
     this.endpoints = group.getPeers().stream().map(Peers::endpoint).toList();
     int attempts = (int) Math.max(1, settings.connectionTimeout.toMillis() / RETRY_SLEEP_MS);
     RetryPolicy retry =
@@ -91,11 +94,56 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   }
 
   private CompletableFuture<Void> sendBarrier() {
-    CompletableFuture<RaftClientReply> f =
-        localPeer == null
-            ? client.async().sendReadOnlyUnordered(Wire.barrier())
-            : client.async().sendReadOnlyUnordered(Wire.barrier(), localPeer);
-    return f.thenAccept(r -> Wire.body(check(r).getMessage()));
+    return retrying(
+        () ->
+            (localPeer == null
+                    ? client.async().sendReadOnlyUnordered(Wire.barrier())
+                    : client.async().sendReadOnlyUnordered(Wire.barrier(), localPeer))
+                .thenAccept(r -> Wire.body(check(r).getMessage())),
+        System.nanoTime() + readRetryNs);
+  }
+
+  /**
+   * Retries a read-only call that failed because the group had no ready leader (during an election,
+   * or right after start), every {@link #RETRY_SLEEP_MS} until {@code deadlineNs}: unlike writes,
+   * Ratis does not retry a ReadIndex that found no leader.
+   */
+  private <T> CompletableFuture<T> retrying(
+      java.util.function.Supplier<CompletableFuture<T>> call, long deadlineNs) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    attempt(call, deadlineNs, out);
+    return out;
+  }
+
+  private <T> void attempt(
+      java.util.function.Supplier<CompletableFuture<T>> call,
+      long deadlineNs,
+      CompletableFuture<T> out) {
+    CompletableFuture<T> f;
+    try {
+      f = call.get();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete(
+        (v, e) -> {
+          if (e == null) {
+            out.complete(v);
+            return;
+          }
+          Throwable t = RatisErrors.unwrap(e);
+          boolean retriable =
+              t instanceof IOException
+                  && !(t instanceof org.apache.ratis.protocol.exceptions.StateMachineException)
+                  && !(t instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException
+                      && closed);
+          if (!retriable || closed || System.nanoTime() - deadlineNs > 0) {
+            out.completeExceptionally(t);
+            return;
+          }
+          CompletableFuture.delayedExecutor(RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)
+              .execute(() -> attempt(call, deadlineNs, out));
+        });
   }
 
   private static RaftClientReply check(RaftClientReply r) {
@@ -125,11 +173,13 @@ final class RaftChannel<Q, R> implements AutoCloseable {
    * Sends a read-only query, linearizable (ReadIndex) or, if {@code stale}, to any member as is.
    */
   CompletableFuture<byte[]> query(byte[] request, boolean linearizable) {
-    CompletableFuture<RaftClientReply> f =
-        linearizable
-            ? client.async().sendReadOnlyUnordered(Wire.read(request))
-            : client.async().sendReadOnlyNonLinearizable(Wire.read(request));
-    return f.thenApply(r -> Wire.body(check(r).getMessage()));
+    return retrying(
+        () ->
+            (linearizable
+                    ? client.async().sendReadOnlyUnordered(Wire.read(request))
+                    : client.async().sendReadOnlyNonLinearizable(Wire.read(request)))
+                .thenApply(r -> Wire.body(check(r).getMessage())),
+        System.nanoTime() + readRetryNs);
   }
 
   /** The blocking admin and client API, for membership changes and tests. */
@@ -150,6 +200,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     RuntimeException closed = new io.libkv.store.StoreException("the store is closed");
     writes.close(t -> closed);
     barriers.close(t -> closed);
