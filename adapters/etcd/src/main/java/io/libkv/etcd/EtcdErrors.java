@@ -147,6 +147,26 @@ final class EtcdErrors {
         || String.valueOf(t.getMessage()).contains("invalid auth token");
   }
 
+  /** Whether etcd said the lease does not exist (expired or revoked). */
+  static boolean isLeaseGone(Throwable failure) {
+    Throwable t = unwrap(failure);
+    return (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND)
+        || Status.fromThrowable(t).getCode() == Status.Code.NOT_FOUND
+        || String.valueOf(t.getMessage()).contains("requested lease not found");
+  }
+
+  /** Whether a failure (raw or already mapped) says the revision asked for was compacted away. */
+  static boolean isCompacted(Throwable failure) {
+    int depth = 0;
+    for (Throwable c = failure; c != null && depth < 8; c = c.getCause(), depth++) {
+      if (c instanceof CompactedException
+          || String.valueOf(c.getMessage()).contains("required revision has been compacted")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean causedByUnavailable(Throwable t) {
     int depth = 0;
     for (Throwable c = t.getCause(); c != null && depth < 8; c = c.getCause(), depth++) {

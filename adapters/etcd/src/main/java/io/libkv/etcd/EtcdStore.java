@@ -332,7 +332,7 @@ final class EtcdStore implements Store {
               GetOption.builder().withCountOnly(true).withRevision(afterIndex + 1).build()),
           what);
     } catch (StoreException e) {
-      if (!String.valueOf(e.getMessage()).contains("compacted")) {
+      if (!EtcdErrors.isCompacted(e)) {
         throw e;
       }
       // Only a watch reports the compact revision; ask one, briefly.

@@ -88,7 +88,7 @@ final class LeaseSession implements AutoCloseable {
               inFlight = false;
               if (t == null && r.getTTL() > 0) {
                 lastRenewedNs = Math.max(lastRenewedNs, now);
-              } else if (t != null && String.valueOf(t.getMessage()).contains("lease not found")) {
+              } else if (t != null && EtcdErrors.isLeaseGone(t)) {
                 markLost();
               }
             });
@@ -133,14 +133,12 @@ final class LeaseSession implements AutoCloseable {
       store
           .errors()
           .await(
-              lease.revoke(leaseId).exceptionally(t -> notFound(t) ? null : rethrow(t)),
+              lease
+                  .revoke(leaseId)
+                  .exceptionally(t -> EtcdErrors.isLeaseGone(t) ? null : rethrow(t)),
               timeout.toNanos(),
               "unlock (revoke lease " + Long.toHexString(leaseId) + ")");
     }
-  }
-
-  private static boolean notFound(Throwable t) {
-    return String.valueOf(t.getMessage()).contains("not found");
   }
 
   private static <T> T rethrow(Throwable t) {

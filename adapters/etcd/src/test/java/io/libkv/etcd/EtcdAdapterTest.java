@@ -152,6 +152,31 @@ class EtcdAdapterTest {
   }
 
   @Test
+  void leaseGoneAndCompactionAreRecognisedWhereverTheyAreWrapped() {
+    assertTrue(
+        EtcdErrors.isLeaseGone(
+            new CompletionException(
+                EtcdExceptionFactory.newEtcdException(
+                    io.etcd.jetcd.common.exception.ErrorCode.NOT_FOUND,
+                    "etcdserver: requested lease not found"))));
+    assertTrue(
+        EtcdErrors.isLeaseGone(
+            Status.NOT_FOUND
+                .withDescription("etcdserver: requested lease not found")
+                .asRuntimeException()));
+    assertFalse(EtcdErrors.isLeaseGone(Status.UNAVAILABLE.asRuntimeException()));
+    StoreException mapped =
+        errors.map(
+            Status.OUT_OF_RANGE
+                .withDescription("etcdserver: mvcc: required revision has been compacted")
+                .asRuntimeException(),
+            "watch k");
+    assertTrue(EtcdErrors.isCompacted(mapped));
+    assertTrue(EtcdErrors.isCompacted(EtcdExceptionFactory.newCompactedException(7)));
+    assertFalse(EtcdErrors.isCompacted(Status.UNAVAILABLE.asRuntimeException()));
+  }
+
+  @Test
   void otherFailuresKeepTheirTypeOrNameTheCall() {
     KeyNotFoundException own = new KeyNotFoundException("k");
     assertSame(own, errors.map(new CompletionException(own), "get k"));
