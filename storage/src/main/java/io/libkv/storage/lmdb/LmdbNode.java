@@ -7,8 +7,12 @@ import io.libkv.storage.engine.WatchHub;
 import io.libkv.store.MonotonicClock;
 import io.libkv.store.StoreException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -26,10 +30,43 @@ final class LmdbNode {
   final LeaseReaper reaper;
   private int refs; // guarded by NODES
 
+  private final FileChannel lockFile;
+  private final FileLock processLock;
+
   private LmdbNode(Path dir, EngineOptions options, MonotonicClock clock) {
     this.dir = dir;
     String name = dir.getFileName() == null ? "root" : dir.getFileName().toString();
-    KvEngine e = KvEngine.open(dir, options);
+    FileChannel ch;
+    FileLock lock;
+    try {
+      ch =
+          FileChannel.open(
+              dir.resolve("libkv.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try {
+        lock = ch.tryLock();
+      } catch (OverlappingFileLockException ex) {
+        lock = null; // held elsewhere in this JVM (another class loader): in use all the same
+      } catch (IOException | RuntimeException ex) {
+        ch.close();
+        throw ex;
+      }
+      if (lock == null) {
+        ch.close();
+        throw new IllegalStateException(
+            "LMDB data directory " + dir + " is in use by another process (libkv.lock is held)");
+      }
+    } catch (IOException ex) {
+      throw new StoreException("Cannot lock the LMDB data directory " + dir + ": " + ex, ex);
+    }
+    this.lockFile = ch;
+    this.processLock = lock;
+    KvEngine e;
+    try {
+      e = KvEngine.open(dir, options);
+    } catch (RuntimeException ex) {
+      unlock();
+      throw ex;
+    }
     GroupCommitApplier a = null;
     WatchHub h = null;
     try {
@@ -46,6 +83,7 @@ final class LmdbNode {
         a.close();
       }
       e.close();
+      unlock();
       throw ex;
     }
     this.engine = e;
@@ -84,6 +122,16 @@ final class LmdbNode {
       applier.close();
       hub.close();
       engine.close();
+      unlock();
+    }
+  }
+
+  private void unlock() {
+    try {
+      processLock.release();
+      lockFile.close();
+    } catch (IOException e) {
+      // Closing the channel releases the lock in any case.
     }
   }
 }

@@ -35,6 +35,12 @@ import java.util.Set;
  *
  * The options, and the {@link Config#clock()} used for TTLs, of the first store opened on a data
  * directory apply to all stores sharing it. Endpoints are refused: the LMDB backend has no server.
+ *
+ * <p>{@link Config#bucket()} (libkv's BoltDB bucket) selects an isolated key space: its own LMDB
+ * environment in {@code dataDir/buckets/<bucket>}, with its own revision counter.
+ *
+ * <p>One process at a time: a data directory (or bucket) open in another JVM is refused with {@link
+ * IllegalStateException} (a lock file, {@code libkv.lock}, guards it).
  */
 public final class LmdbStoreProvider implements StoreProvider {
   /** Option name: whether commits are flushed to disk. */
@@ -80,6 +86,9 @@ public final class LmdbStoreProvider implements StoreProvider {
                 () ->
                     new IllegalArgumentException(
                         "The LMDB backend needs a data directory: Config.builder().dataDir(path)"));
+    if (c.bucket().isPresent()) {
+      dir = dir.resolve("buckets").resolve(checkBucket(c.bucket().get()));
+    }
     EngineOptions options = engineOptions(c.options());
     JvmAccess.requireNioAccess("libkv LMDB backend");
     LmdbNode node = LmdbNode.acquire(dir, options, c.clock());
@@ -90,6 +99,21 @@ public final class LmdbStoreProvider implements StoreProvider {
       node.release();
       throw e;
     }
+  }
+
+  private static String checkBucket(String bucket) {
+    boolean bad =
+        bucket.equals(".")
+            || bucket.equals("..")
+            || bucket.chars().anyMatch(ch -> ch == '/' || ch == '\\' || ch < 0x20 || ch == ':');
+    if (bad) {
+      throw new IllegalArgumentException(
+          "LMDB bucket names must be one path segment without '/', '\\', ':' or control"
+              + " characters, and not '.' or '..': \""
+              + bucket
+              + "\"");
+    }
+    return bucket;
   }
 
   static EngineOptions engineOptions(Map<String, String> options) {

@@ -15,8 +15,12 @@ import io.libkv.store.KVPair;
 import io.libkv.store.Store;
 import io.libkv.store.StoreException;
 import io.libkv.store.Watch;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -165,6 +169,43 @@ class LmdbStoreTest {
       assertEquals(idx, kept.lastIndex());
       s.put("next", b("n"), null);
       assertEquals(idx + 1, s.get("next").lastIndex(), "refused calls used no index");
+    }
+  }
+
+  @Test
+  void bucketsAreIsolatedKeySpaces() {
+    Config.Builder base = Config.builder().dataDir(dir);
+    try (Store plain = open(dir);
+        Store b1 = LibKV.newStore(Backend.LMDB, List.of(), base.bucket("b1").build());
+        Store b2 = LibKV.newStore(Backend.LMDB, List.of(), base.bucket("b2").build())) {
+      plain.put("k", b("plain"), null);
+      b1.put("k", b("one"), null);
+      assertFalse(b2.exists("k"));
+      assertArrayEquals(b("plain"), plain.get("k").value());
+      assertArrayEquals(b("one"), b1.get("k").value());
+      assertEquals(List.of(), plain.list("k"));
+    }
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LibKV.newStore(Backend.LMDB, List.of(), base.bucket("../x").build()));
+  }
+
+  @Test
+  void aDataDirectoryLockedElsewhereIsRefusedClearly() throws Exception {
+    Files.createDirectories(dir);
+    try (FileChannel ch =
+        FileChannel.open(
+            dir.resolve("libkv.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock held = ch.lock();
+      try {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> open(dir));
+        assertTrue(e.getMessage().contains("in use"), e.getMessage());
+      } finally {
+        held.release();
+      }
+    }
+    try (Store s = open(dir)) {
+      s.put("after", b("ok"), null);
     }
   }
 
