@@ -77,6 +77,9 @@
  * stores with the same TLS context and connection timeout. Connection failures and timeouts give
  * {@link io.libkv.store.NotReachableException} within the connection timeout; HTTP errors give
  * {@link io.libkv.store.StoreException} with Consul's message (403: the ACL token; 413: value too
- * large gives {@link IllegalArgumentException}). The mapping lives in {@code ConsulHttp}.
+ * large gives {@link IllegalArgumentException}). The mapping lives in {@code ConsulHttp}. Consul's
+ * own limits apply on top of {@code Config.maxValueBytes()}: a write's transaction body carries the
+ * value in base64 and is limited by the agent's {@code txn_max_req_len} (512 KiB by default), so
+ * values over about 380 KiB are refused with Consul's 413 message.
  */
 package io.libkv.consul;
