@@ -126,6 +126,9 @@ class KvEngineTest {
       }
       assertTrue(e.mapSizeBytes() > before, "map grew from " + before);
       assertEquals(200, e.read(v -> v.listPrefix("big/")).size());
+      SnapshotInfo snap = e.snapshotTo(dir.resolve("snap"));
+      assertEquals(e.appliedIndex(), snap.appliedIndex(), "a snapshot larger than a default map");
+      assertEquals(e.lastRevision(), KvEngine.inspectSnapshot(snap.directory()).lastRevision());
     }
   }
 

@@ -15,6 +15,7 @@ import io.libkv.store.KVPair;
 import io.libkv.store.Store;
 import io.libkv.store.StoreException;
 import io.libkv.store.Watch;
+import io.libkv.store.WriteOptions;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -206,6 +208,37 @@ class LmdbStoreTest {
     }
     try (Store s = open(dir)) {
       s.put("after", b("ok"), null);
+    }
+  }
+
+  @Test
+  void ttlsRunOnTheConfiguredClockAndSurviveARestartWithAFullTtl() throws Exception {
+    AtomicLong clock = new AtomicLong();
+    Config config = Config.builder().dataDir(dir).clock(clock::get).build();
+    try (Store s = LibKV.newStore(Backend.LMDB, List.of(), config)) {
+      s.put("t", b("v"), WriteOptions.ttl(Duration.ofMinutes(60)));
+      clock.addAndGet(Duration.ofMinutes(59).toNanos());
+    }
+    // A new process (clock) after a restart: the lease starts a full TTL again.
+    clock.set(-12345);
+    try (Store s = LibKV.newStore(Backend.LMDB, List.of(), config)) {
+      clock.addAndGet(Duration.ofMinutes(59).toNanos());
+      assertStaysFor(Duration.ofMillis(300), () -> s.exists("t"));
+      clock.addAndGet(Duration.ofMinutes(2).toNanos());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (s.exists("t")) {
+        assertTrue(System.nanoTime() < deadline, "ttl key never expired");
+        TimeUnit.MILLISECONDS.sleep(10);
+      }
+    }
+  }
+
+  private static void assertStaysFor(Duration d, java.util.function.BooleanSupplier c)
+      throws InterruptedException {
+    long until = System.nanoTime() + d.toNanos();
+    while (System.nanoTime() < until) {
+      assertTrue(c.getAsBoolean(), "expired early");
+      TimeUnit.MILLISECONDS.sleep(20);
     }
   }
 
