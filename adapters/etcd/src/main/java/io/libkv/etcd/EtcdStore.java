@@ -473,8 +473,10 @@ final class EtcdStore implements Store {
   @Override
   public Locker newLock(String key, LockOptions options) {
     String k = Keys.normalize(key);
+    LockOptions o = LockOptions.orDefaults(options);
+    Keys.checkValue(o.value(), config.maxValueBytes());
     checkOpen();
-    return new EtcdLocker(this, k, LockOptions.orDefaults(options));
+    return new EtcdLocker(this, k, o);
   }
 
   void register(AutoCloseable resource) {

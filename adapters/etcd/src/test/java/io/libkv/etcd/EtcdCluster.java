@@ -37,8 +37,9 @@ final class EtcdCluster implements AutoCloseable {
   private EtcdCluster(int size, Duration heartbeat, Tls tls) throws IOException {
     this.dir = Files.createTempDirectory("libkv-etcd-it");
     this.tls = tls;
+    int[] ports = freePorts(2 * size);
     for (int i = 0; i < size; i++) {
-      members.add(new Member("m" + i, freePort(), freePort(), dir.resolve("m" + i)));
+      members.add(new Member("m" + i, ports[2 * i], ports[2 * i + 1], dir.resolve("m" + i)));
     }
     String initial =
         members.stream()
@@ -263,11 +264,23 @@ final class EtcdCluster implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
+  /** Distinct free ports: all are held open until every one is chosen. */
+  private static int[] freePorts(int n) throws IOException {
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket();
+        held.add(s);
+        s.setReuseAddress(true);
+        s.bind(new InetSocketAddress("127.0.0.1", 0));
+        ports[i] = s.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
     }
   }
 
