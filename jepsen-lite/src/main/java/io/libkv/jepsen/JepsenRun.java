@@ -184,20 +184,23 @@ final class JepsenRun {
       long lost = checkSet(cluster);
       long[] watch = o.watch() ? checkWatches(cluster, watchIds) : new long[2];
 
-      LinearizabilityChecker.Result r =
-          LinearizabilityChecker.defaults().check(List.copyOf(history));
+      List<Op> ops;
+      synchronized (history) {
+        ops = List.copyOf(history); // a client stuck past its join timeout must not race this
+      }
+      LinearizabilityChecker.Result r = LinearizabilityChecker.defaults().check(ops);
       Path reportDir = o.dir().resolve("checker");
       r.writeReport(reportDir);
       List<String> problems = new ArrayList<>();
       for (LinearizabilityChecker.KeyResult k : r.problems()) {
         problems.add(k.key() + ":" + k.verdict() + (k.why().isEmpty() ? "" : "(" + k.why() + ")"));
       }
-      long info = history.stream().filter(op -> op.outcome() == Op.Outcome.INFO).count();
+      long info = ops.stream().filter(op -> op.outcome() == Op.Outcome.INFO).count();
       Report report =
           new Report(
               o.seed(),
               r.verdict(),
-              history.size(),
+              ops.size(),
               info,
               problems,
               setAcked.size(),

@@ -10,9 +10,10 @@ import java.util.Set;
 
 /**
  * Injects faults into a {@link Cluster} on a schedule drawn from a seed: quiet, fault, heal,
- * repeated. The seed fixes the sequence of fault kinds, their targets (by position, or "the leader
- * at that moment"), their durations and the quiet gaps; which node leads at a given moment depends
- * on timing, so a replay repeats the schedule, not every message.
+ * repeated, taking the enabled kinds in turn (in an order drawn from the seed). The seed fixes the
+ * sequence of fault kinds, their targets (by position, or "the leader at that moment"), their
+ * durations and the quiet gaps; which node leads at a given moment depends on timing, so a replay
+ * repeats the schedule, not every message.
  *
  * <p>Kinds: {@code partition} (isolate the leader, a random majority/minority split, or a bridge
  * where one node sees both sides), {@code isolate} (cut one node, by position, from all others),
@@ -74,11 +75,15 @@ final class Nemesis {
       sleepUntil(endNs);
       return;
     }
+    // Every kind in turn, in an order drawn from the seed, so a short run still sees each one.
+    List<String> order = new ArrayList<>(kinds);
+    Collections.shuffle(order, random);
+    int round = 0;
     try {
       while (true) {
         long quiet = 1000 + random.nextInt(1500);
         long dur = minFaultMs + (long) (random.nextDouble() * (maxFaultMs - minFaultMs));
-        String kind = kinds.get(random.nextInt(kinds.size()));
+        String kind = order.get(round++ % order.size());
         int variant = random.nextInt(3);
         int pick = random.nextInt(1000);
         double r = random.nextDouble();

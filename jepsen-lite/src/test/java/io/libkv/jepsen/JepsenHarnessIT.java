@@ -28,7 +28,7 @@ class JepsenHarnessIT {
         new JepsenRun.Options(
             Backend.LMDB,
             1,
-            Duration.ofSeconds(12),
+            Duration.ofSeconds(9),
             seed,
             List.of("kill", "pause", "clock"),
             dir,
