@@ -9,13 +9,16 @@ package io.libkv.storage.engine;
  *     afterIndex)}); older ones are dropped
  * @param sync whether every commit is flushed to disk (fsync); {@code false} sets {@code
  *     MDB_NOSYNC}: much faster, but the last commits may be lost (never corrupted) on an OS crash
- * @param maxReaders LMDB's reader table size (concurrent read transactions)
+ * @param maxReaders LMDB's reader table size; more concurrent reads than this wait for a slot
  */
 public record EngineOptions(
     long initialMapSizeBytes, int historySize, boolean sync, int maxReaders) {
 
   /** The default initial map size, 64 MiB. */
   public static final long DEFAULT_MAP_SIZE = 64L << 20;
+
+  /** The default reader table size, 1024 concurrent read transactions. */
+  public static final int DEFAULT_MAX_READERS = 1024;
 
   /** The default history size, 10,000 changes. */
   public static final int DEFAULT_HISTORY_SIZE = 10_000;
@@ -34,9 +37,9 @@ public record EngineOptions(
     }
   }
 
-  /** Returns the defaults: 64 MiB map, 10,000 changes of history, sync on, 256 readers. */
+  /** Returns the defaults: 64 MiB map, 10,000 changes of history, sync on, 1024 readers. */
   public static EngineOptions defaults() {
-    return new EngineOptions(DEFAULT_MAP_SIZE, DEFAULT_HISTORY_SIZE, true, 256);
+    return new EngineOptions(DEFAULT_MAP_SIZE, DEFAULT_HISTORY_SIZE, true, DEFAULT_MAX_READERS);
   }
 
   /** Returns a builder starting from the defaults. */
@@ -49,7 +52,7 @@ public record EngineOptions(
     private long initialMapSizeBytes = DEFAULT_MAP_SIZE;
     private int historySize = DEFAULT_HISTORY_SIZE;
     private boolean sync = true;
-    private int maxReaders = 256;
+    private int maxReaders = DEFAULT_MAX_READERS;
 
     private Builder() {}
 

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -98,6 +99,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
   private final EngineOptions options;
   private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
   private final ManyToManyConcurrentArrayQueue<ReadSlot> readSlots;
+  private final Semaphore readPermits;
   private final CopyOnWriteArrayList<ApplyListener> listeners = new CopyOnWriteArrayList<>();
   private final WriteScratch scratch = new WriteScratch();
   private int refs; // guarded by OPEN
@@ -118,6 +120,8 @@ public final class KvEngine implements KvReader, AutoCloseable {
     this.dir = dir;
     this.options = options;
     this.readSlots = new ManyToManyConcurrentArrayQueue<>(Math.max(2, options.maxReaders() / 2));
+    // Leave slots for LMDB's own readers (Env.copy) and the environment's other users.
+    this.readPermits = new Semaphore(Math.max(1, options.maxReaders() - 4));
     openEnv();
   }
 
@@ -593,6 +597,9 @@ public final class KvEngine implements KvReader, AutoCloseable {
   @Override
   public <T> T read(Function<ReadView, T> fn) {
     Objects.requireNonNull(fn, "fn");
+    // Bounds the read transactions alive at once below LMDB's reader table size, so that a burst
+    // of readers waits briefly instead of failing with MDB_READERS_FULL.
+    readPermits.acquireUninterruptibly();
     gate.readLock().lock();
     try {
       requireOpen();
@@ -613,12 +620,26 @@ public final class KvEngine implements KvReader, AutoCloseable {
       } finally {
         slot.txn.reset();
         if (!readSlots.offer(slot)) {
-          slot.txn.close();
+          release(slot);
         }
       }
     } finally {
       gate.readLock().unlock();
+      readPermits.release();
     }
+  }
+
+  /**
+   * Frees a pooled read transaction and its reader slot. lmdbjava's {@code Txn.close()} does not
+   * abort a RESET transaction (its reader slot would leak), so renew it first.
+   */
+  private static void release(ReadSlot slot) {
+    try {
+      slot.txn.renew();
+    } catch (LmdbException | IllegalStateException e) {
+      // Could not renew: closing below frees what lmdbjava can.
+    }
+    slot.txn.close();
   }
 
   /** A pooled read transaction with its scratch buffers; also the {@link ReadView}. */
@@ -983,7 +1004,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
   private void closeEnv() {
     ReadSlot s;
     while ((s = readSlots.poll()) != null) {
-      s.txn.close();
+      release(s);
     }
     env.close();
   }

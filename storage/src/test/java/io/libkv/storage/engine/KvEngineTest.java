@@ -262,6 +262,35 @@ class KvEngineTest {
     }
   }
 
+  /** More concurrent readers than reader slots, and pool overflows: readers wait, never fail. */
+  @Test
+  void manyConcurrentReadersNeverExhaustTheReaderTable() throws Exception {
+    EngineOptions few = EngineOptions.builder().maxReaders(16).historySize(100).build();
+    try (KvEngine e = KvEngine.open(dir, few)) {
+      e.apply(1, 1, List.of(new Command.Put("k", b("v"), 0, 0)));
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(48);
+      try {
+        List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+        for (int t = 0; t < 48; t++) {
+          fs.add(
+              pool.submit(
+                  () -> {
+                    for (int i = 0; i < 400; i++) {
+                      assertNotNull(e.read(v -> v.get("k")));
+                    }
+                  }));
+        }
+        for (java.util.concurrent.Future<?> f : fs) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertNotNull(e.read(v -> v.get("k")));
+    }
+  }
+
   @Test
   void listenerSeesCommittedChanges() {
     try (KvEngine e = KvEngine.open(dir, small())) {
