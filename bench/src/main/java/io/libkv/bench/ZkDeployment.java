@@ -47,6 +47,7 @@ final class ZkDeployment implements Deployment {
         cfg.append("clientPort=").append(ports.get(3 * i)).append('\n');
         cfg.append("clientPortAddress=127.0.0.1\n");
         cfg.append("maxClientCnxns=0\n");
+        cfg.append("minSessionTimeout=1000\nmaxSessionTimeout=60000\n");
         cfg.append("admin.enableServer=false\n");
         cfg.append("4lw.commands.whitelist=srvr,ruok\n");
         if (members > 1) {
@@ -68,6 +69,11 @@ final class ZkDeployment implements Deployment {
                     "256m",
                     List.of(
                         "-XX:+UseSerialGC",
+                        // What the libkv ZooKeeper adapter documents for servers: TTL znodes,
+                        // a prompt container check, packets above the 1 MiB value limit.
+                        "-Dzookeeper.extendedTypesEnabled=true",
+                        "-Dznode.container.checkIntervalMs=1000",
+                        "-Djute.maxbuffer=4194304",
                         "-Dzookeeper.admin.enableServer=false",
                         "-Dzookeeper.jmx.log4j.disable=true"),
                     "org.apache.zookeeper.server.quorum.QuorumPeerMain"));
@@ -138,7 +144,8 @@ final class ZkDeployment implements Deployment {
         + zkVersion()
         + ", "
         + servers.size()
-        + " server(s) as child JVMs (-Xmx256m) on loopback, forceSync=yes (default), data in "
+        + " server(s) as child JVMs (-Xmx256m) on loopback, forceSync=yes (default), TTL znodes"
+        + " enabled, data in "
         + dir
         + "; client: the libkv ZooKeeper adapter (Curator)";
   }

@@ -26,7 +26,7 @@ import picocli.CommandLine;
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class BenchSmokeIT {
   /** The backends this module's build puts on the class path; each must run. */
-  private static final List<String> BACKENDS = List.of("etcd");
+  private static final List<String> BACKENDS = List.of("etcd", "zk");
 
   @TempDir Path tmp;
 
@@ -43,8 +43,8 @@ class BenchSmokeIT {
                 "--keys", "200",
                 "--value-size", "64",
                 "--workload", "put,get",
-                "--duration", "1s",
-                "--warmup", "200ms",
+                "--duration", "700ms",
+                "--warmup", "100ms",
                 "--load-clients", "8",
                 "--fsync-samples", "20",
                 "--embedded-mode", "in-process",
