@@ -1,7 +1,9 @@
 package io.libkv.jepsen;
 
 import io.libkv.store.Backend;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,12 +79,22 @@ public final class JepsenCommand implements Callable<Integer> {
       description = "Where node data, logs and the checker's report go (default a new temp dir).")
   Path dir;
 
+  @Option(
+      names = "--check",
+      description =
+          "Only check a saved register history (history.txt of an earlier run) and exit;"
+              + " the report goes to --dir or next to the file.")
+  Path check;
+
   /** Creates the command; picocli fills in the options. */
   public JepsenCommand() {}
 
   @Override
   public Integer call() throws Exception {
     PrintStream out = spec == null ? System.out : new PrintStream(System.out, true);
+    if (check != null) {
+      return checkOnly(out);
+    }
     long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
     Path d = dir != null ? dir : Files.createTempDirectory("libkv-jepsen-");
     List<String> n = nemeses.size() == 1 && "none".equals(nemeses.get(0)) ? List.of() : nemeses;
@@ -90,6 +102,21 @@ public final class JepsenCommand implements Callable<Integer> {
     out.println(r.faults().size() + " faults:");
     r.faults().forEach(out::println);
     return r.passed() ? 0 : 1;
+  }
+
+  private int checkOnly(PrintStream out) throws IOException {
+    List<Op> ops =
+        Files.readAllLines(check, StandardCharsets.UTF_8).stream()
+            .filter(l -> !l.isBlank())
+            .map(Op::parse)
+            .toList();
+    Path d = dir != null ? dir : check.toAbsolutePath().getParent().resolve("checker-again");
+    LinearizabilityChecker.Result r = LinearizabilityChecker.defaults().check(ops);
+    r.writeReport(d);
+    out.println("register: " + r.verdict() + " (" + ops.size() + " ops)");
+    r.problems().forEach(k -> out.println("  " + k.key() + " " + k.verdict() + " " + k.why()));
+    out.println("report in " + d);
+    return r.verdict() == Verdict.VALID ? 0 : 1;
   }
 
   private JepsenRun.Options options(long s, Path d, List<String> n) {

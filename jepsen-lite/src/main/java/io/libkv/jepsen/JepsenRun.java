@@ -1,7 +1,11 @@
 package io.libkv.jepsen;
 
 import io.libkv.store.Backend;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -165,11 +169,14 @@ final class JepsenRun {
       }
       long startNs = System.nanoTime();
       threads.forEach(Thread::start);
+      Thread progress = thread("progress", () -> progress(startNs));
+      progress.start();
       Nemesis nemesis =
           new Nemesis(
               cluster, nemesisSeed, o.nemeses(), o.minFaultMs(), o.maxFaultMs(), out, startNs);
       nemesis.run(startNs + o.time().toNanos());
       stop = true;
+      progress.interrupt();
       for (Thread t : threads) {
         t.join(o.opTimeoutMs() * 3L + 10_000);
       }
@@ -188,6 +195,7 @@ final class JepsenRun {
       synchronized (history) {
         ops = List.copyOf(history); // a client stuck past its join timeout must not race this
       }
+      writeHistory(ops, o.dir().resolve("history.txt"));
       LinearizabilityChecker.Result r = LinearizabilityChecker.defaults().check(ops);
       Path reportDir = o.dir().resolve("checker");
       r.writeReport(reportDir);
@@ -217,6 +225,48 @@ final class JepsenRun {
       return report;
     } finally {
       stop = true;
+    }
+  }
+
+  private void progress(long startNs) {
+    while (!stop) {
+      try {
+        Thread.sleep(5000);
+      } catch (InterruptedException e) {
+        return;
+      }
+      long ok;
+      long fail;
+      long info;
+      synchronized (history) {
+        ok = history.stream().filter(op -> op.outcome() == Op.Outcome.OK).count();
+        fail = history.stream().filter(op -> op.outcome() == Op.Outcome.FAIL).count();
+        info = history.stream().filter(op -> op.outcome() == Op.Outcome.INFO).count();
+      }
+      out.printf(
+          Locale.ROOT,
+          "%7.2fs ops: register %d ok, %d failed, %d unknown; set %d acked; lock %d fenced writes;"
+              + " watch %d acked%n",
+          (System.nanoTime() - startNs) / 1e9,
+          ok,
+          fail,
+          info,
+          setAcked.size(),
+          fenced.accepted(),
+          watchAcked.size());
+    }
+  }
+
+  /** Saves the register history, one {@link Op#toLine()} a line, so it can be checked again. */
+  static void writeHistory(List<Op> ops, Path file) {
+    StringBuilder sb = new StringBuilder();
+    for (Op op : ops) {
+      sb.append(op.toLine()).append('\n');
+    }
+    try {
+      Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the history to " + file, e);
     }
   }
 

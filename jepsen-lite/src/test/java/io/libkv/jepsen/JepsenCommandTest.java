@@ -2,12 +2,16 @@ package io.libkv.jepsen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -22,6 +26,25 @@ class JepsenCommandTest {
     assertEquals(42L, c.seed);
     assertEquals(3, c.nodes);
     assertEquals("linearizable", c.reads);
+  }
+
+  @Test
+  void checksASavedHistory(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("history.txt");
+    JepsenRun.writeHistory(
+        Histories.on("k").write(0, "1", 0, 10).write(0, "2", 20, 30).read(1, "1", 40, 50).ops(),
+        file);
+    Path report = dir.resolve("report");
+    int code =
+        new CommandLine(new JepsenCommand())
+            .execute("--check", file.toString(), "--dir", report.toString());
+    assertEquals(1, code);
+    assertTrue(Files.exists(report.resolve("k.svg")));
+    JepsenRun.writeHistory(Histories.on("k").write(0, "1", 0, 10).read(1, "1", 20, 30).ops(), file);
+    assertEquals(
+        0,
+        new CommandLine(new JepsenCommand())
+            .execute("--check", file.toString(), "--dir", report.toString()));
   }
 
   @Test
