@@ -167,14 +167,31 @@ final class LinearizabilityChecker {
     return new Wgl(relevant(ops), maxStatesPerKey, deadlineNs).run();
   }
 
-  /** Drops what cannot matter: failed operations and reads with unknown outcome. */
+  /**
+   * Drops what cannot matter: failed operations, reads with unknown outcome, and writes or CASes
+   * with unknown outcome whose value no operation ever saw (one that nobody observed can always be
+   * placed last, so dropping it changes no verdict, and it keeps the search small after faults).
+   */
   static List<Op> relevant(List<Op> ops) {
+    Set<String> observed = new HashSet<>();
+    for (Op op : ops) {
+      if (op.outcome() == Op.Outcome.FAIL) {
+        continue;
+      }
+      if (op.kind() == Op.Kind.READ && op.outcome() == Op.Outcome.OK) {
+        observed.add(op.value());
+      }
+      if (op.kind() == Op.Kind.CAS) {
+        observed.add(op.expected());
+      }
+    }
     List<Op> out = new ArrayList<>(ops.size());
     for (Op op : ops) {
       if (op.outcome() == Op.Outcome.FAIL) {
         continue;
       }
-      if (op.kind() == Op.Kind.READ && op.outcome() == Op.Outcome.INFO) {
+      if (op.outcome() == Op.Outcome.INFO
+          && (op.kind() == Op.Kind.READ || !observed.contains(op.value()))) {
         continue;
       }
       out.add(op);

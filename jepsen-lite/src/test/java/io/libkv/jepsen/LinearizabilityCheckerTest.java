@@ -186,6 +186,22 @@ class LinearizabilityCheckerTest {
   }
 
   @Test
+  void manyUnobservedUnknownWritesStayCheap() {
+    // After faults a key collects writes in doubt; those nobody read must not blow up the search.
+    Histories h = Histories.on("k").write(0, "0", 0, 10);
+    for (int i = 0; i < 200; i++) {
+      h.writeUnknown(1000 + i, "lost" + i, 20 + i);
+    }
+    for (int i = 0; i < 50; i++) {
+      h.read(1, "0", 300 + 10 * i, 305 + 10 * i);
+    }
+    h.writeUnknown(5000, "seen", 800).read(2, "seen", 900, 910);
+    LinearizabilityChecker small =
+        new LinearizabilityChecker(Duration.ofSeconds(5), 10_000, Duration.ofSeconds(1));
+    assertEquals(Verdict.VALID, small.check(h.ops()).verdict());
+  }
+
+  @Test
   void failedWriteNeverTakesEffect() {
     Histories h =
         Histories.on("k").write(0, "1", 0, 10).writeFailed(1, "2", 20, 30).read(2, "2", 40, 50);
