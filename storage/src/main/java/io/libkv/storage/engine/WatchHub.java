@@ -112,7 +112,9 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     s.cancelled = true;
     submit(
         () -> {
-          pending.remove(s);
+          if (pending.remove(s)) {
+            s.started.complete(null);
+          }
           if (subs.remove(s)) {
             List<Subscription> l = byKey.get(s.key);
             if (l != null) {
