@@ -45,7 +45,7 @@ final class ZkLocker implements Locker {
     this.store = store;
     this.key = key;
     this.options = options;
-    this.queueDir = store.settings.lockRoot() + "/" + key;
+    this.queueDir = store.settings.lockRoot() + "/" + ZkNames.encode(key);
     this.ttlMs = (int) Math.min(Integer.MAX_VALUE, options.ttl().toMillis());
   }
 
@@ -68,7 +68,7 @@ final class ZkLocker implements Locker {
     if (store.isClosed()) {
       throw new StoreException("the ZooKeeper store is closed");
     }
-    CuratorFramework session = ZkStore.newClient(store.settings, ttlMs, "lock");
+    CuratorFramework session = store.newClient(ttlMs, "lock");
     store.lockers.add(this);
     boolean ok = false;
     try {

@@ -62,12 +62,12 @@ record ZkSettings(
       }
       connect.append(e);
     }
-    if (config.tlsEnabled()) {
+    if (config.sslContext().isPresent()) {
       throw new CallNotSupportedException(
           Backend.ZK,
-          "TLS",
-          "the ZooKeeper adapter does not configure TLS yet; use a local TLS proxy or plain"
-              + " connections");
+          "TLS from an SSLContext",
+          "the ZooKeeper client builds its TLS context from files; give Config.tls(TlsFiles)"
+              + " with PEM files");
     }
     if (config.username().isPresent() != config.password().isPresent()) {
       throw new IllegalArgumentException(

@@ -63,6 +63,7 @@ final class ZkStore implements Store {
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   final ZkSettings settings;
+  private final ZkTls tls;
   final ZkErrors errors;
   final CuratorFramework client;
   final List<ACL> acl;
@@ -71,8 +72,9 @@ final class ZkStore implements Store {
   private final String root;
   private volatile boolean closed;
 
-  private ZkStore(ZkSettings settings, CuratorFramework client) {
+  private ZkStore(ZkSettings settings, ZkTls tls, CuratorFramework client) {
     this.settings = settings;
+    this.tls = tls;
     this.errors = new ZkErrors(settings.endpoints(), settings.config().username().orElse(null));
     this.client = client;
     this.root = settings.root();
@@ -84,8 +86,15 @@ final class ZkStore implements Store {
   }
 
   static ZkStore open(ZkSettings settings) {
-    CuratorFramework client = newClient(settings, settings.sessionTimeoutMs(), "store");
-    ZkStore store = new ZkStore(settings, client);
+    ZkTls tls = ZkTls.of(settings.config());
+    CuratorFramework client;
+    try {
+      client = newClient(settings, tls, settings.sessionTimeoutMs(), "store");
+    } catch (RuntimeException e) {
+      tls.close();
+      throw e;
+    }
+    ZkStore store = new ZkStore(settings, tls, client);
     boolean ok = false;
     try {
       client.start();
@@ -116,9 +125,15 @@ final class ZkStore implements Store {
     }
   }
 
-  /** Creates (not starts) a Curator client for the store or for one lock's session. */
-  static CuratorFramework newClient(ZkSettings settings, int sessionTimeoutMs, String role) {
+  /** Creates (not starts) a Curator client for one lock's session. */
+  CuratorFramework newClient(int sessionTimeoutMs, String role) {
+    return newClient(settings, tls, sessionTimeoutMs, role);
+  }
+
+  private static CuratorFramework newClient(
+      ZkSettings settings, ZkTls tls, int sessionTimeoutMs, String role) {
     ZKClientConfig zc = new ZKClientConfig();
+    tls.configure(zc);
     zc.setProperty(
         ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
     // Responses carry whole values: allow the configured value limit plus room for metadata.
@@ -794,6 +809,7 @@ final class ZkStore implements Store {
       l.closeQuietly();
     }
     client.close();
+    tls.close();
   }
 
   @Override

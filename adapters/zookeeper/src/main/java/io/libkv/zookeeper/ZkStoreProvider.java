@@ -29,7 +29,8 @@ public final class ZkStoreProvider implements StoreProvider {
    *
    * @throws IllegalArgumentException if an endpoint is not {@code host:port}, only one of username
    *     and password is set, or a {@code zk.*} option is unknown or invalid
-   * @throws io.libkv.store.CallNotSupportedException if TLS is configured (not supported yet)
+   * @throws io.libkv.store.CallNotSupportedException if TLS is given as an {@code SSLContext}
+   *     (ZooKeeper's client takes PEM files: {@code Config.tlsFiles})
    * @throws io.libkv.store.NotReachableException if no server answers within the connection timeout
    * @throws io.libkv.store.StoreException if the server refuses the digest credentials
    */

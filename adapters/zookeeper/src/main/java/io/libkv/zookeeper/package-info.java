@@ -78,7 +78,11 @@
  * refused at open with a {@code StoreException} naming the refused znode and user. Values travel in
  * one ZooKeeper packet: servers must run with {@code -Djute.maxbuffer} above {@code
  * Config.maxValueBytes} plus a few KiB (the server default, 1048575 bytes, is just under the
- * default 1 MiB limit). TLS is not supported yet ({@code CallNotSupportedException}). Options:
+ * default 1 MiB limit). <b>TLS</b> from {@code Config.tlsFiles} (PEM): the client certificate and
+ * PKCS#8 key are joined into a private temporary file (ZooKeeper's PEM key store holds both), the
+ * CA file is the trust store (the JDK's when absent), and server host names are verified; the
+ * servers need a {@code secureClientPort} on the Netty connection factory. An {@code SSLContext}
+ * cannot be handed to ZooKeeper's client and gives {@code CallNotSupportedException}. Options:
  * {@code zk.sessionTimeoutMs} (the store's session, default 30000), {@code zk.syncReads} (default
  * true). {@code Config.persistConnection} is implied: the session stays open until close.
  *

@@ -48,14 +48,25 @@ final class ZkTestServers {
   }
 
   static InstanceSpec spec(int serverId) {
-    return new InstanceSpec(null, -1, -1, -1, true, serverId, 500, -1, properties(), "127.0.0.1");
+    return spec(serverId, Map.of());
+  }
+
+  static InstanceSpec spec(int serverId, Map<String, Object> extra) {
+    Map<String, Object> p = properties();
+    p.putAll(extra);
+    return new InstanceSpec(null, -1, -1, -1, true, serverId, 500, -1, p, "127.0.0.1");
   }
 
   /** Starts one standalone server with the given connection factory (Netty or NIO). */
   static TestingServer standalone(String factory) throws Exception {
+    return standalone(factory, Map.of());
+  }
+
+  /** Starts one standalone server with extra zoo.cfg properties. */
+  static TestingServer standalone(String factory, Map<String, Object> extra) throws Exception {
     configureJvm();
     System.setProperty("zookeeper.serverCnxnFactory", factory);
-    return new TestingServer(spec(-1), true);
+    return new TestingServer(spec(-1, extra), true);
   }
 
   /** Starts an ensemble of {@code n} servers on Netty. */
