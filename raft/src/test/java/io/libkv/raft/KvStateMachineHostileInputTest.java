@@ -1,0 +1,229 @@
+package io.libkv.raft;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.libkv.storage.engine.Command;
+import io.libkv.storage.engine.CommandCodec;
+import io.libkv.storage.engine.CommandResult;
+import io.libkv.storage.engine.EngineOptions;
+import io.libkv.storage.engine.KvEngine;
+import io.libkv.storage.engine.KvEntry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hostile log entries fed to the apply path of the embedded backend's Raft state machine ({@link
+ * KvStateMachine} over {@link EngineState} over a real LMDB engine), as a peer or client that
+ * speaks Ratis directly could put them in the log: arbitrary bytes, truncated and bit-flipped valid
+ * entries. Every one must be answered (never a failed future: Ratis treats that as fatal for the
+ * member), and one that is rejected as malformed must leave the data, the revision and the applied
+ * index exactly as they were; a valid entry applies normally afterwards. Seeded: the seed is
+ * printed and {@code -Dlibkv.fuzz.seed=N} replays a run.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class KvStateMachineHostileInputTest {
+  private static final int RUNS = 300;
+
+  @TempDir Path dir;
+  private KvEngine engine;
+  private KvStateMachine machine;
+  private long index;
+
+  @BeforeEach
+  void open() {
+    engine = KvEngine.open(dir, EngineOptions.builder().historySize(64).build());
+    machine = new KvStateMachine(new EngineState(engine), leader -> {});
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    machine.close();
+    engine.close();
+  }
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] validEntry(Command... commands) {
+    return Wire.writes(CommandCodec.encodeCommands(List.of(commands))).getContent().toByteArray();
+  }
+
+  /** Applies {@code data} as the next log entry; fails the test if the future failed. */
+  private Message apply(byte[] data) throws Exception {
+    index++;
+    LogEntryProto entry =
+        LogEntryProto.newBuilder()
+            .setTerm(1)
+            .setIndex(index)
+            .setStateMachineLogEntry(
+                StateMachineLogEntryProto.newBuilder().setLogData(ByteString.copyFrom(data)))
+            .build();
+    TransactionContext trx =
+        TransactionContext.newBuilder()
+            .setStateMachine(machine)
+            .setServerRole(RaftPeerRole.FOLLOWER)
+            .setLogEntry(entry)
+            .build();
+    CompletableFuture<Message> f = machine.applyTransaction(trx);
+    assertFalse(
+        f.isCompletedExceptionally(),
+        "entry " + index + " failed the apply future (fatal for a member): " + hex(data));
+    return f.get(10, TimeUnit.SECONDS);
+  }
+
+  private static boolean malformed(Message reply) {
+    ByteString c = reply.getContent();
+    return !c.isEmpty() && c.byteAt(0) == Wire.STATUS_MALFORMED;
+  }
+
+  /** Everything a client could observe: data (internal keys included), revision, applied index. */
+  private String fingerprint() {
+    return engine.read(
+        v -> {
+          StringBuilder s = new StringBuilder();
+          s.append(v.appliedIndex()).append('/').append(v.revision()).append('/');
+          for (KvEntry e : v.listPrefix("")) {
+            s.append(e.key())
+                .append('=')
+                .append(Arrays.toString(e.value()))
+                .append('@')
+                .append(e.modRevision())
+                .append(',');
+          }
+          s.append(v.leases());
+          return s.toString();
+        });
+  }
+
+  @Test
+  void arbitraryBytesAreRejectedWithoutChangingState() throws Exception {
+    long seed = Long.getLong("libkv.fuzz.seed", System.nanoTime());
+    System.out.println("KvStateMachineHostileInputTest seed " + seed);
+    Random random = new Random(seed);
+    byte[] good =
+        validEntry(
+            new Command.Put("app/config", b("v1"), 0, 0),
+            new Command.Put("app/leader", b("n1"), 0, 0),
+            new Command.DeleteTree("app/gone"));
+    assertFalse(malformed(apply(good)));
+    int rejected = 0;
+    for (int run = 0; run < RUNS; run++) {
+      byte[] hostile = hostile(random, good);
+      String before = fingerprint();
+      Message reply = apply(hostile);
+      if (malformed(reply)) {
+        rejected++;
+        assertEquals(
+            before,
+            fingerprint(),
+            "seed " + seed + ", run " + run + ": a rejected entry changed state: " + hex(hostile));
+      } else {
+        // A mutation may still be a valid batch (e.g. a flipped byte inside a value): it is
+        // then applied like any client's entry, and its results must decode.
+        List<Command> commands =
+            CommandCodec.decodeCommands(Arrays.copyOfRange(hostile, 2, hostile.length));
+        List<CommandResult> results = CommandCodec.decodeResults(Wire.body(reply));
+        assertEquals(commands.size(), results.size(), "seed " + seed + ", run " + run);
+      }
+    }
+    assertTrue(rejected > RUNS / 2, "seed " + seed + ": only " + rejected + " rejected");
+    // The member still applies valid entries.
+    String before = fingerprint();
+    assertFalse(malformed(apply(validEntry(new Command.Put("app/after", b("ok"), 0, 0)))));
+    assertArrayEquals(b("ok"), engine.read(v -> v.get("app/after")).value());
+    assertTrue(!before.equals(fingerprint()));
+    assertEquals(index, engine.appliedIndex());
+  }
+
+  private static byte[] hostile(Random random, byte[] good) {
+    switch (random.nextInt(4)) {
+      case 0: // pure noise, sometimes behind a valid envelope header
+        byte[] noise = new byte[random.nextInt(96)];
+        random.nextBytes(noise);
+        if (noise.length >= 2 && random.nextBoolean()) {
+          noise[0] = Wire.VERSION;
+          noise[1] = Wire.ENTRY_WRITES;
+        }
+        return noise;
+      case 1: // truncated valid entry
+        return Arrays.copyOf(good, random.nextInt(good.length));
+      case 2: // valid entry with bytes flipped
+        byte[] flipped = good.clone();
+        for (int i = 1 + random.nextInt(3); i > 0; i--) {
+          flipped[random.nextInt(flipped.length)] ^= (byte) (1 + random.nextInt(255));
+        }
+        return flipped;
+      default: // valid entry with trailing garbage or a lying length/count field
+        byte[] longer = Arrays.copyOf(good, good.length + 1 + random.nextInt(8));
+        int at = 2 + random.nextInt(good.length - 2);
+        longer[at] = (byte) 0x7f;
+        return longer;
+    }
+  }
+
+  @Test
+  void wellFormedButInvalidCommandsChangeNothing() throws Exception {
+    assertFalse(malformed(apply(validEntry(new Command.Put("keep", b("kept"), 0, 0)))));
+    String before = data();
+    String tooLong = "k".repeat(600);
+    List<Command> invalid = new ArrayList<>();
+    invalid.add(new Command.Put(tooLong, b("v"), 0, 0));
+    invalid.add(new Command.Put("", b("v"), 0, 0));
+    invalid.add(new Command.Put("x", b("v"), -5, 0)); // negative lease id
+    invalid.add(new Command.Put("x", b("v"), 0, -1)); // negative ttl
+    invalid.add(new Command.Put("x", b("v"), 99, 0)); // lease that does not exist
+    invalid.add(new Command.CasPut("keep", b("v"), 12345, 0, 0)); // stale index
+    invalid.add(new Command.Delete(tooLong));
+    invalid.add(new Command.DeleteTree(""));
+    invalid.add(new Command.LeaseGrant(0, 0));
+    invalid.add(new Command.LeaseRevoke(424242));
+    for (Command c : invalid) {
+      Message reply = apply(validEntry(c));
+      assertFalse(malformed(reply), c.toString());
+      List<CommandResult> results = CommandCodec.decodeResults(Wire.body(reply));
+      assertEquals(1, results.size(), c.toString());
+      assertFalse(
+          results.get(0) instanceof CommandResult.Written
+              || results.get(0) instanceof CommandResult.LeaseGranted,
+          c + " was applied: " + results.get(0));
+      // The entry is consumed (the applied index and revision counter may move), nothing else.
+      assertEquals(before, data(), c.toString());
+    }
+    assertArrayEquals(b("kept"), engine.read(v -> v.get("keep")).value());
+  }
+
+  /** The stored pairs (internal keys included) and leases. */
+  private String data() {
+    String f = fingerprint();
+    return f.substring(f.indexOf('/', f.indexOf('/') + 1));
+  }
+
+  private static String hex(byte[] b) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < b.length && i < 64; i++) {
+      s.append(String.format("%02x", b[i]));
+    }
+    return b.length > 64 ? s + "..." : s.toString();
+  }
+}
