@@ -18,7 +18,11 @@ import io.libkv.store.WriteOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,6 +144,27 @@ class ZkStoreIT {
         assertTrue(back.lastIndex() > del.lastIndex());
       }
       assertEquals("c", s.get("p/child").valueAsString());
+    }
+  }
+
+  @Test
+  void aDeletionEventCarriesTheZxidOfTheDelete() throws Exception {
+    try (Store s = open("delzxid");
+        CuratorFramework raw =
+            CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
+      raw.start();
+      s.put("z/keep", b("k"), null);
+      s.put("z/k", b("v"), null);
+      try (Watch<KVPair> w = s.watch("z/k")) {
+        assertNotNull(w.poll(Duration.ofSeconds(10)));
+        s.delete("z/k");
+        KVPair del = w.poll(Duration.ofSeconds(10));
+        assertNotNull(del);
+        assertTrue(del.isDeletion());
+        // Nothing else changed z's children since: its pzxid is the zxid of the delete.
+        Stat parent = raw.checkExists().forPath("/delzxid/z");
+        assertEquals(parent.getPzxid(), del.lastIndex());
+      }
     }
   }
 
