@@ -22,13 +22,15 @@ import java.util.concurrent.TimeUnit;
  * for its remaining time once the TTL has run out, and reported lost when etcd says it is gone.
  */
 final class LeaseSession implements AutoCloseable {
-  private static final long MIN_PERIOD_MS = 200;
+  /** How often the session looks at its lease: the lateness of {@link #lost()} at most. */
+  private static final long MAX_PERIOD_MS = 250;
 
   private final EtcdStore store;
   private final Lease lease;
   private final MonotonicClock clock;
   private final long leaseId;
   private final long ttlNs;
+  private final long renewAfterNs;
   private final CompletableFuture<Void> lost = new CompletableFuture<>();
   private final ScheduledFuture<?> task;
   private volatile long lastRenewedNs;
@@ -43,7 +45,8 @@ final class LeaseSession implements AutoCloseable {
     this.leaseId = leaseId;
     this.ttlNs = TimeUnit.SECONDS.toNanos(ttlSeconds);
     this.lastRenewedNs = grantedAtNs;
-    long periodMs = Math.max(MIN_PERIOD_MS, TimeUnit.SECONDS.toMillis(ttlSeconds) / 3);
+    this.renewAfterNs = ttlNs / 3;
+    long periodMs = Math.min(MAX_PERIOD_MS, TimeUnit.SECONDS.toMillis(ttlSeconds) / 3);
     this.task =
         store
             .scheduler()
@@ -62,20 +65,26 @@ final class LeaseSession implements AutoCloseable {
   }
 
   private void tick() {
-    if (lost.isDone() || inFlight) {
+    if (lost.isDone()) {
       return;
     }
     long now = clock.nanoTime();
-    if (now - lastRenewedNs >= ttlNs) {
-      if (renewing) {
-        // No keep-alive got through for a whole TTL: the server may have expired the lease.
-        markLost();
-      } else {
+    long sinceRenewalNs = now - lastRenewedNs;
+    if (renewing && sinceRenewalNs >= ttlNs) {
+      // No keep-alive got through for a whole TTL: the server may have expired the lease.
+      markLost();
+      return;
+    }
+    if (inFlight) {
+      return;
+    }
+    if (!renewing) {
+      if (sinceRenewalNs >= ttlNs) {
         checkExpired();
       }
       return;
     }
-    if (!renewing) {
+    if (sinceRenewalNs < renewAfterNs) {
       return;
     }
     inFlight = true;
