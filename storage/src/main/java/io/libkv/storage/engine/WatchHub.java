@@ -142,6 +142,31 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   }
 
   private void run() {
+    Throwable fatal = null;
+    try {
+      loop();
+    } catch (Throwable t) {
+      fatal = t;
+      throw t;
+    } finally {
+      // Watches never just stop: they end with an error saying why.
+      StoreException end =
+          fatal == null
+              ? new StoreException("Watch hub closed: " + name)
+              : new StoreException("Watch hub " + name + " failed: " + fatal, fatal);
+      closed = true;
+      ops.drain(Runnable::run);
+      for (Subscription s : subs) {
+        s.fail(end);
+      }
+      for (Subscription s : pending) {
+        s.started.completeExceptionally(end);
+        s.fail(end);
+      }
+    }
+  }
+
+  private void loop() {
     while (!closed) {
       boolean busy = false;
       try {
@@ -174,15 +199,6 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       if (!busy && ops.isEmpty()) {
         LockSupport.parkNanos(this, pollNs);
       }
-    }
-    StoreException end = new StoreException("Watch hub closed: " + name);
-    ops.drain(Runnable::run);
-    for (Subscription s : subs) {
-      s.fail(end);
-    }
-    for (Subscription s : pending) {
-      s.started.completeExceptionally(end);
-      s.fail(end);
     }
   }
 

@@ -25,6 +25,7 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
       new ManyToOneConcurrentArrayQueue<>(16384);
   private final Thread thread;
   private volatile boolean closed;
+  private volatile Throwable fatal;
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
@@ -49,9 +50,18 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
     }
     if (closed) {
       f.completeExceptionally(new StoreException("LMDB store closed: " + engine.dataDir()));
+    } else if (fatal != null) {
+      failQueued();
     }
     LockSupport.unpark(thread);
     return f;
+  }
+
+  private void failQueued() {
+    Throwable t = fatal;
+    StoreException e =
+        new StoreException("LMDB apply thread of " + engine.dataDir() + " died: " + t, t);
+    queue.drain(p -> p.future().completeExceptionally(e));
   }
 
   private void run() {
@@ -84,6 +94,16 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
         }
         batch.clear();
         continue;
+      } catch (Error e) {
+        // Nobody may wait forever: fail this batch and everything queued, now and later.
+        fatal = e;
+        StoreException failure =
+            new StoreException("LMDB apply thread of " + engine.dataDir() + " died: " + e, e);
+        for (Pending p : batch) {
+          p.future().completeExceptionally(failure);
+        }
+        failQueued();
+        throw e;
       }
       for (int i = 0; i < batch.size(); i++) {
         batch.get(i).future().complete(results.get(i));
