@@ -1,6 +1,7 @@
 package io.libkv.bench;
 
 import io.libkv.LibKV;
+import io.libkv.bench.jmh.BenchDirs;
 import io.libkv.spi.JvmAccess;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
@@ -112,14 +113,10 @@ final class EmbeddedDeployment implements Deployment {
 
   private Store openOne() {
     if (mode == Mode.IN_PROCESS) {
-      Store first = members.get(0);
-      // A view that does not close the member when the caller closes it.
-      return new ForwardingStore(first);
+      return new ForwardingStore(members.get(0)); // closing it leaves the member running
     }
     return LibKV.newStore(
-        Backend.EMBEDDED,
-        peers,
-        Config.builder().connectionTimeout(Duration.ofSeconds(20)).build());
+        Backend.EMBEDDED, peers, Config.builder().connectionTimeout(Duration.ofSeconds(5)).build());
   }
 
   @Override
@@ -145,25 +142,13 @@ final class EmbeddedDeployment implements Deployment {
 
   @Override
   public List<Target> openTargets(int connections) {
-    List<Store> stores = new ArrayList<>();
-    try {
-      // In-process, client threads are spread over every member's store, as an application
-      // running on each node would be (writes reach the leader from any member).
-      int n = mode == Mode.IN_PROCESS ? members.size() : connections;
-      for (int i = 0; i < n; i++) {
-        stores.add(
-            mode == Mode.IN_PROCESS
-                ? new ForwardingStore(members.get(i))
-                : LibKV.newStore(
-                    Backend.EMBEDDED,
-                    peers,
-                    Config.builder().connectionTimeout(Duration.ofSeconds(20)).build()));
-      }
-      return List.of(new StoreTarget("embedded", stores));
-    } catch (RuntimeException e) {
-      stores.forEach(Store::close);
-      throw e;
+    if (mode == Mode.PROCESS) {
+      return List.of(StoreTarget.open("embedded", Backend.EMBEDDED, peers, connections));
     }
+    // In-process, client threads are spread over every member's store, as an application
+    // running on each node would be (writes reach the leader from any member).
+    return List.of(
+        new StoreTarget("embedded", members.stream().<Store>map(ForwardingStore::new).toList()));
   }
 
   @Override
@@ -178,6 +163,6 @@ final class EmbeddedDeployment implements Deployment {
     for (ChildProcess p : processes) {
       p.close(); // SIGTERM: EmbeddedNode closes the member from its shutdown hook
     }
-    Files2.deleteTree(dir);
+    BenchDirs.deleteOrWarn(dir);
   }
 }

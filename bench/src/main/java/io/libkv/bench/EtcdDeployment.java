@@ -1,9 +1,7 @@
 package io.libkv.bench;
 
-import io.libkv.LibKV;
+import io.libkv.bench.jmh.BenchDirs;
 import io.libkv.store.Backend;
-import io.libkv.store.Config;
-import io.libkv.store.Store;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -194,32 +192,15 @@ final class EtcdDeployment implements Deployment {
 
   @Override
   public List<Target> openTargets(int connections) {
-    List<Store> stores = new ArrayList<>();
-    List<Target> targets = new ArrayList<>();
+    StoreTarget store = StoreTarget.open("etcd", Backend.ETCD, endpoints(), connections);
+    if (!rawBaseline) {
+      return List.of(store);
+    }
     try {
-      for (int i = 0; i < connections; i++) {
-        stores.add(
-            LibKV.newStore(
-                Backend.ETCD,
-                endpoints(),
-                Config.builder().connectionTimeout(Duration.ofSeconds(20)).build()));
-      }
-      targets.add(new StoreTarget("etcd", stores));
-      if (rawBaseline) {
-        targets.add(
-            new JetcdTarget(
-                "etcd-raw",
-                clientPorts.stream().map(p -> "http://" + Net.HOST + ":" + p).toList(),
-                connections));
-      }
-      return targets;
+      List<String> urls = clientPorts.stream().map(p -> "http://" + Net.HOST + ":" + p).toList();
+      return List.of(store, new JetcdTarget("etcd-raw", urls, connections));
     } catch (RuntimeException e) {
-      for (Target t : targets) {
-        t.close();
-      }
-      if (targets.isEmpty()) {
-        stores.forEach(Store::close);
-      }
+      store.close();
       throw e;
     }
   }
@@ -229,6 +210,6 @@ final class EtcdDeployment implements Deployment {
     for (ChildProcess p : servers) {
       p.close();
     }
-    Files2.deleteTree(dir);
+    BenchDirs.deleteOrWarn(dir);
   }
 }

@@ -1,6 +1,7 @@
 package io.libkv.bench;
 
 import io.libkv.LibKV;
+import io.libkv.bench.jmh.BenchDirs;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
 import java.nio.file.Path;
@@ -40,6 +41,6 @@ final class LmdbDeployment implements Deployment {
 
   @Override
   public void close() {
-    Files2.deleteTree(dir);
+    BenchDirs.deleteOrWarn(dir);
   }
 }

@@ -1,5 +1,8 @@
 package io.libkv.bench;
 
+import io.libkv.LibKV;
+import io.libkv.store.Backend;
+import io.libkv.store.Config;
 import io.libkv.store.KVPair;
 import io.libkv.store.KeyExistsException;
 import io.libkv.store.KeyModifiedException;
@@ -7,6 +10,7 @@ import io.libkv.store.KeyNotFoundException;
 import io.libkv.store.Store;
 import io.libkv.store.Watch;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -18,6 +22,27 @@ final class StoreTarget implements Target {
   private final String name;
   private final List<Store> stores;
   private final Store store;
+
+  /**
+   * Opens {@code connections} stores of a client backend (20 s connection timeout) as one target;
+   * closes what it opened if one fails.
+   */
+  static StoreTarget open(String name, Backend backend, List<String> endpoints, int connections) {
+    List<Store> stores = new ArrayList<>();
+    try {
+      for (int i = 0; i < Math.max(1, connections); i++) {
+        stores.add(
+            LibKV.newStore(
+                backend,
+                endpoints,
+                Config.builder().connectionTimeout(Duration.ofSeconds(20)).build()));
+      }
+      return new StoreTarget(name, stores);
+    } catch (RuntimeException e) {
+      stores.forEach(Store::close);
+      throw e;
+    }
+  }
 
   StoreTarget(String name, List<Store> stores) {
     this(name, stores, stores.get(0));

@@ -9,6 +9,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -53,6 +55,130 @@ final class WorkloadRunner {
   }
 
   /**
+   * One phase's measurement: its window, the recorder its threads write to, their counts and first
+   * error, and the threads themselves. Thread-safe where the client threads touch it.
+   */
+  private final class Window {
+    final String label;
+    final long begin = System.nanoTime();
+    final long measureStart;
+    final long measureEnd;
+    final long opLimit;
+    final Recorder recorder = new Recorder(MAX_LATENCY_NS, 3);
+    final AtomicLong recorded = new AtomicLong();
+    final AtomicLong errors = new AtomicLong();
+    final AtomicReference<String> firstError = new AtomicReference<>();
+    final AtomicBoolean stop = new AtomicBoolean();
+    final List<Thread> threads = new ArrayList<>();
+
+    /** A window of {@code duration} after {@code warmup}, or of {@code opLimit} ops if positive. */
+    Window(String label, Duration warmup, Duration duration, long opLimit) {
+      this.label = label;
+      this.measureStart = begin + warmup.toNanos();
+      this.measureEnd = opLimit > 0 ? Long.MAX_VALUE : measureStart + duration.toNanos();
+      this.opLimit = opLimit;
+    }
+
+    boolean inWindow(long t0, long t1) {
+      return t0 >= measureStart && t1 <= measureEnd;
+    }
+
+    /** Records one operation's latency; stops the phase when the op limit is reached. */
+    void record(long latencyNs) {
+      recorder.recordValue(Math.max(0, Math.min(latencyNs, MAX_LATENCY_NS)));
+      if (recorded.incrementAndGet() >= opLimit && opLimit > 0) {
+        stop.set(true);
+      }
+    }
+
+    void fail(RuntimeException e) {
+      errors.incrementAndGet();
+      firstError.compareAndSet(null, describe(e));
+    }
+
+    void start(String name, Runnable body) {
+      threads.add(WorkloadRunner.start(name, body));
+    }
+
+    /**
+     * Waits for the end of the window (or {@code done}), redrawing the progress bar, then stops and
+     * joins the threads; returns every recorded latency.
+     */
+    Histogram finish(BooleanSupplier done, long expectedOps) {
+      Histogram total = new Histogram(MAX_LATENCY_NS, 3);
+      long limitNs = measureEnd == Long.MAX_VALUE ? 0 : measureEnd - begin;
+      long target = expectedOps > 0 ? expectedOps : opLimit;
+      Histogram interval = null;
+      long lastNs = System.nanoTime();
+      long lastOps = 0;
+      double rate = 0;
+      while (!done.getAsBoolean()
+          && !(limitNs > 0 && System.nanoTime() - begin >= limitNs)
+          && !allDone(threads)) {
+        long now = System.nanoTime();
+        long sleepMs = PROGRESS_EVERY_MS;
+        if (limitNs > 0) {
+          sleepMs = Math.max(1, Math.min(sleepMs, (begin + limitNs - now) / 1_000_000));
+        }
+        try {
+          Thread.sleep(sleepMs); // the progress bar's refresh period, not a wait for a condition
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        interval = recorder.getIntervalHistogram(interval);
+        total.add(interval);
+        long t = System.nanoTime();
+        long n = recorded.get();
+        if (t > measureStart) {
+          rate = (n - lastOps) * 1e9 / (t - lastNs);
+        }
+        lastNs = t;
+        lastOps = n;
+        double fraction =
+            limitNs > 0 ? (t - begin) / (double) limitNs : target > 0 ? n / (double) target : 0;
+        double p99Ms = total.getTotalCount() > 0 ? total.getValueAtPercentile(99) / 1e6 : 0;
+        progress.update(label, fraction, n, rate, p99Ms);
+      }
+      stop.set(true);
+      joinAll(threads);
+      total.add(recorder.getIntervalHistogram());
+      return total;
+    }
+
+    /** The measured seconds: from the warm-up's end to the window's end (or now). */
+    double seconds() {
+      long end = Math.min(System.nanoTime(), measureEnd);
+      return Math.max(1e-9, (end - measureStart) / 1e9);
+    }
+
+    /** Builds the phase's result and shows it. */
+    Result result(
+        Target target,
+        String workload,
+        int clients,
+        int valueSize,
+        Histogram h,
+        long conflicts,
+        String extra) {
+      Result r =
+          Result.of(
+              target.name(),
+              workload,
+              clients,
+              valueSize,
+              seconds(),
+              errors.get(),
+              conflicts,
+              h,
+              firstError.get(),
+              extra);
+      progress.endPhase(r);
+      return r;
+    }
+  }
+
+  /**
    * Writes every key of {@code keys} once with {@code clients} threads, and returns the load as a
    * {@code load} result.
    */
@@ -60,61 +186,28 @@ final class WorkloadRunner {
     int n = Math.max(1, Math.min(clients, keys.size()));
     String label = target.name() + " load " + keys.size() + " keys";
     progress.startPhase(label);
-    Recorder recorder = new Recorder(MAX_LATENCY_NS, 3);
-    AtomicLong done = new AtomicLong();
-    AtomicLong errors = new AtomicLong();
-    AtomicReference<String> firstError = new AtomicReference<>();
-    long start = System.nanoTime();
-    List<Thread> threads = new ArrayList<>();
+    Window w = new Window(label, Duration.ZERO, Duration.ZERO, keys.size());
     for (int t = 0; t < n; t++) {
       int first = t;
       Target view = target.forClient(t);
-      threads.add(
-          start(
-              "bench-load-" + t,
-              () -> {
-                SplittableRandom rnd = new SplittableRandom(first);
-                for (int i = first; i < keys.size(); i += n) {
-                  byte[] value = value(rnd, valueSize);
-                  long t0 = System.nanoTime();
-                  try {
-                    view.put(keys.key(i), value);
-                    recorder.recordValue(Math.min(System.nanoTime() - t0, MAX_LATENCY_NS));
-                    done.incrementAndGet();
-                  } catch (RuntimeException e) {
-                    errors.incrementAndGet();
-                    firstError.compareAndSet(null, describe(e));
-                  }
-                }
-              }));
+      w.start(
+          "bench-load-" + t,
+          () -> {
+            SplittableRandom rnd = new SplittableRandom(first);
+            for (int i = first; i < keys.size(); i += n) {
+              byte[] value = value(rnd, valueSize);
+              long t0 = System.nanoTime();
+              try {
+                view.put(keys.key(i), value);
+                w.record(System.nanoTime() - t0);
+              } catch (RuntimeException e) {
+                w.fail(e);
+              }
+            }
+          });
     }
-    Histogram total = new Histogram(MAX_LATENCY_NS, 3);
-    waitFor(
-        threads,
-        () -> done.get() + errors.get() >= keys.size(),
-        start,
-        0,
-        keys.size(),
-        done,
-        recorder,
-        total,
-        label);
-    total.add(recorder.getIntervalHistogram());
-    double seconds = (System.nanoTime() - start) / 1e9;
-    Result r =
-        Result.of(
-            target.name(),
-            "load",
-            n,
-            valueSize,
-            seconds,
-            errors.get(),
-            0,
-            total,
-            firstError.get(),
-            null);
-    progress.endPhase(r);
-    return r;
+    Histogram h = w.finish(() -> w.recorded.get() + w.errors.get() >= keys.size(), keys.size());
+    return w.result(target, "load", n, valueSize, h, 0, null);
   }
 
   /** Runs one phase and returns its result. */
@@ -127,94 +220,57 @@ final class WorkloadRunner {
         String.format(
             Locale.ROOT, "%s %s c=%d", target.name(), phase.workload().label(), phase.clients());
     progress.startPhase(label);
-    Recorder recorder = new Recorder(MAX_LATENCY_NS, 3);
-    AtomicLong recorded = new AtomicLong();
-    AtomicLong errors = new AtomicLong();
+    Window w = new Window(label, phase.warmup(), phase.duration(), phase.opLimit());
     AtomicLong conflicts = new AtomicLong();
-    AtomicReference<String> firstError = new AtomicReference<>();
-    AtomicBoolean stop = new AtomicBoolean();
-    long begin = System.nanoTime();
-    long measureStart = begin + phase.warmup().toNanos();
-    long measureEnd =
-        phase.opLimit() > 0 ? Long.MAX_VALUE : measureStart + phase.duration().toNanos();
     KeySpace keys = phase.keys();
-    List<Thread> threads = new ArrayList<>();
     for (int c = 0; c < phase.clients(); c++) {
       int client = c;
       Target view = target.forClient(c);
-      threads.add(
-          start(
-              "bench-client-" + c,
-              () -> {
-                SplittableRandom rnd = new SplittableRandom(client * 0x9E3779B97F4A7C15L + 1);
-                while (!stop.get()) {
-                  String key = keys.key(rnd.nextInt(keys.size()));
-                  boolean conflict = false;
-                  long t0 = System.nanoTime();
-                  try {
-                    switch (phase.workload()) {
-                      case PUT -> view.put(key, value(rnd, phase.valueSize()));
-                      case GET -> view.get(key);
-                      case CAS -> conflict = !view.cas(key, value(rnd, phase.valueSize()));
-                      case MIXED -> {
-                        if (rnd.nextInt(100) < Workload.MIXED_READ_PERCENT) {
-                          view.get(key);
-                        } else {
-                          view.put(key, value(rnd, phase.valueSize()));
-                        }
-                      }
-                      default -> throw new IllegalStateException(phase.workload().name());
-                    }
-                  } catch (RuntimeException e) {
-                    errors.incrementAndGet();
-                    firstError.compareAndSet(null, describe(e));
-                    continue;
-                  }
-                  long t1 = System.nanoTime();
-                  if (t0 >= measureStart && t1 <= measureEnd) {
-                    recorder.recordValue(Math.min(t1 - t0, MAX_LATENCY_NS));
-                    if (conflict) {
-                      conflicts.incrementAndGet();
-                    }
-                    if (recorded.incrementAndGet() >= phase.opLimit() && phase.opLimit() > 0) {
-                      stop.set(true);
+      w.start(
+          "bench-client-" + c,
+          () -> {
+            SplittableRandom rnd = new SplittableRandom(client * 0x9E3779B97F4A7C15L + 1);
+            while (!w.stop.get()) {
+              String key = keys.key(rnd.nextInt(keys.size()));
+              boolean conflict = false;
+              long t0 = System.nanoTime();
+              try {
+                switch (phase.workload()) {
+                  case PUT -> view.put(key, value(rnd, phase.valueSize()));
+                  case GET -> view.get(key);
+                  case CAS -> conflict = !view.cas(key, value(rnd, phase.valueSize()));
+                  case MIXED -> {
+                    if (rnd.nextInt(100) < Workload.MIXED_READ_PERCENT) {
+                      view.get(key);
+                    } else {
+                      view.put(key, value(rnd, phase.valueSize()));
                     }
                   }
+                  default -> throw new IllegalStateException(phase.workload().name());
                 }
-              }));
+              } catch (RuntimeException e) {
+                w.fail(e);
+                continue;
+              }
+              long t1 = System.nanoTime();
+              if (w.inWindow(t0, t1)) {
+                if (conflict) {
+                  conflicts.incrementAndGet();
+                }
+                w.record(t1 - t0);
+              }
+            }
+          });
     }
-    Histogram total = new Histogram(MAX_LATENCY_NS, 3);
-    long limitNs = phase.opLimit() > 0 ? 0 : measureEnd - begin;
-    waitFor(
-        threads,
-        stop::get,
-        begin,
-        limitNs,
-        phase.opLimit(),
-        recorded,
-        recorder,
-        total,
-        label,
-        measureStart);
-    stop.set(true);
-    joinAll(threads);
-    total.add(recorder.getIntervalHistogram());
-    long end = Math.min(System.nanoTime(), measureEnd);
-    double seconds = Math.max(1e-9, (end - measureStart) / 1e9);
-    Result r =
-        Result.of(
-            target.name(),
-            phase.workload().label(),
-            phase.clients(),
-            phase.valueSize(),
-            seconds,
-            errors.get(),
-            conflicts.get(),
-            total,
-            firstError.get(),
-            null);
-    progress.endPhase(r);
-    return r;
+    Histogram h = w.finish(w.stop::get, 0);
+    return w.result(
+        target,
+        phase.workload().label(),
+        phase.clients(),
+        phase.valueSize(),
+        h,
+        conflicts.get(),
+        null);
   }
 
   /**
@@ -225,140 +281,40 @@ final class WorkloadRunner {
     String label = String.format(Locale.ROOT, "%s watch w=%d", target.name(), phase.clients());
     progress.startPhase(label);
     String hotKey = phase.keys().hotKey();
-    Recorder recorder = new Recorder(MAX_LATENCY_NS, 3);
-    Recorder writerRecorder = new Recorder(MAX_LATENCY_NS, 3);
-    AtomicLong recorded = new AtomicLong();
-    AtomicLong errors = new AtomicLong();
-    AtomicReference<String> firstError = new AtomicReference<>();
-    AtomicBoolean stop = new AtomicBoolean();
     List<Target.Subscription> subs = new ArrayList<>();
-    List<Thread> threads = new ArrayList<>();
+    Window w = null;
     try {
       target.put(hotKey, value(new SplittableRandom(0), phase.valueSize()));
       for (int c = 0; c < phase.clients(); c++) {
         subs.add(target.forClient(c).watch(hotKey));
       }
-      long begin = System.nanoTime();
-      long measureStart = begin + phase.warmup().toNanos();
-      long measureEnd =
-          phase.opLimit() > 0 ? Long.MAX_VALUE : measureStart + phase.duration().toNanos();
+      Window win = new Window(label, phase.warmup(), phase.duration(), phase.opLimit());
+      w = win;
       for (int c = 0; c < subs.size(); c++) {
         Target.Subscription sub = subs.get(c);
-        threads.add(
-            start(
-                "bench-watcher-" + c,
-                () -> {
-                  while (!stop.get()) {
-                    byte[] v;
-                    try {
-                      v = sub.next(WATCH_POLL);
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                      return;
-                    } catch (RuntimeException e) {
-                      if (!stop.get()) {
-                        errors.incrementAndGet();
-                        firstError.compareAndSet(null, describe(e));
-                      }
-                      return;
-                    }
-                    long now = System.nanoTime();
-                    if (v == null || v.length < 8) {
-                      continue;
-                    }
-                    long stamp = ByteBuffer.wrap(v).getLong(0);
-                    if (stamp >= measureStart && now <= measureEnd) {
-                      recorder.recordValue(Math.max(0, Math.min(now - stamp, MAX_LATENCY_NS)));
-                      if (recorded.incrementAndGet() >= phase.opLimit() && phase.opLimit() > 0) {
-                        stop.set(true);
-                      }
-                    }
-                  }
-                }));
+        win.start("bench-watcher-" + c, () -> watchLoop(win, sub));
       }
-      AtomicLong writes = new AtomicLong();
-      Thread writer =
-          start(
-              "bench-watch-writer",
-              () -> {
-                SplittableRandom rnd = new SplittableRandom(42);
-                long periodNs = 1_000_000_000L / Math.max(1, phase.watchRatePerSec());
-                long next = System.nanoTime();
-                while (!stop.get()) {
-                  long now = System.nanoTime();
-                  if (now < next) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(next - now);
-                    continue;
-                  }
-                  next += periodNs;
-                  if (next < now - periodNs) {
-                    next = now; // the writer fell behind: do not burst to catch up
-                  }
-                  byte[] v = value(rnd, phase.valueSize());
-                  long t0 = System.nanoTime();
-                  ByteBuffer.wrap(v).putLong(0, t0);
-                  try {
-                    target.put(hotKey, v);
-                  } catch (RuntimeException e) {
-                    errors.incrementAndGet();
-                    firstError.compareAndSet(null, describe(e));
-                    continue;
-                  }
-                  long t1 = System.nanoTime();
-                  if (t0 >= measureStart && t1 <= measureEnd) {
-                    writerRecorder.recordValue(Math.min(t1 - t0, MAX_LATENCY_NS));
-                    writes.incrementAndGet();
-                  }
-                }
-              });
-      threads.add(writer);
-      Histogram total = new Histogram(MAX_LATENCY_NS, 3);
-      long limitNs = phase.opLimit() > 0 ? 0 : measureEnd - begin;
-      waitFor(
-          threads,
-          stop::get,
-          begin,
-          limitNs,
-          phase.opLimit(),
-          recorded,
-          recorder,
-          total,
-          label,
-          measureStart);
-      stop.set(true);
-      joinAll(threads);
-      total.add(recorder.getIntervalHistogram());
-      Histogram w = writerRecorder.getIntervalHistogram();
-      long end = Math.min(System.nanoTime(), measureEnd);
-      double seconds = Math.max(1e-9, (end - measureStart) / 1e9);
+      Recorder writes = new Recorder(MAX_LATENCY_NS, 3);
+      win.start("bench-watch-writer", () -> writeLoop(win, target, hotKey, phase, writes));
+      Histogram h = win.finish(win.stop::get, 0);
+      Histogram wh = writes.getIntervalHistogram();
+      double seconds = win.seconds();
+      long n = wh.getTotalCount();
       String extra =
           String.format(
               Locale.ROOT,
               "writer %.0f puts/s (target %d/s), writer put p99 %.3f ms; %.1f%% of"
                   + " watcher-events delivered",
-              w.getTotalCount() / seconds,
+              n / seconds,
               phase.watchRatePerSec(),
-              w.getTotalCount() > 0 ? w.getValueAtPercentile(99) / 1e6 : 0.0,
-              w.getTotalCount() == 0
-                  ? 0.0
-                  : 100.0 * total.getTotalCount() / ((double) w.getTotalCount() * subs.size()));
-      Result r =
-          Result.of(
-              target.name(),
-              "watch",
-              phase.clients(),
-              phase.valueSize(),
-              seconds,
-              errors.get(),
-              0,
-              total,
-              firstError.get(),
-              extra);
-      progress.endPhase(r);
-      return r;
+              n > 0 ? wh.getValueAtPercentile(99) / 1e6 : 0.0,
+              n == 0 ? 0.0 : 100.0 * h.getTotalCount() / ((double) n * subs.size()));
+      return win.result(target, "watch", phase.clients(), phase.valueSize(), h, 0, extra);
     } finally {
-      stop.set(true);
-      joinAll(threads);
+      if (w != null) {
+        w.stop.set(true);
+        joinAll(w.threads);
+      }
       for (Target.Subscription s : subs) {
         try {
           s.close();
@@ -369,74 +325,55 @@ final class WorkloadRunner {
     }
   }
 
-  private void waitFor(
-      List<Thread> threads,
-      java.util.function.BooleanSupplier done,
-      long begin,
-      long limitNs,
-      long opLimit,
-      AtomicLong ops,
-      Recorder recorder,
-      Histogram total,
-      String label) {
-    waitFor(threads, done, begin, limitNs, opLimit, ops, recorder, total, label, begin);
-  }
-
-  /**
-   * Waits until the window ends ({@code limitNs} after {@code begin}, if positive), {@code done}
-   * holds, or every thread has ended, redrawing the progress bar meanwhile.
-   */
-  private void waitFor(
-      List<Thread> threads,
-      java.util.function.BooleanSupplier done,
-      long begin,
-      long limitNs,
-      long opLimit,
-      AtomicLong ops,
-      Recorder recorder,
-      Histogram total,
-      String label,
-      long measureStart) {
-    Histogram interval = null;
-    long lastNs = System.nanoTime();
-    long lastOps = 0;
-    double rate = 0;
-    while (true) {
-      long now = System.nanoTime();
-      if (done.getAsBoolean() || (limitNs > 0 && now - begin >= limitNs) || allDone(threads)) {
-        return;
-      }
-      long sleepMs = PROGRESS_EVERY_MS;
-      if (limitNs > 0) {
-        sleepMs = Math.max(1, Math.min(sleepMs, (begin + limitNs - now) / 1_000_000));
-      }
+  private static void watchLoop(Window w, Target.Subscription sub) {
+    while (!w.stop.get()) {
+      byte[] v;
       try {
-        Thread.sleep(sleepMs); // the progress bar's refresh period, not a wait for a condition
+        v = sub.next(WATCH_POLL);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (RuntimeException e) {
+        if (!w.stop.get()) {
+          w.fail(e);
+        }
+        return;
       }
-      interval = recorder.getIntervalHistogram(interval);
-      total.add(interval);
-      long t = System.nanoTime();
-      long n = ops.get();
-      if (t > lastNs && t > measureStart) {
-        rate = (n - lastOps) * 1e9 / (t - lastNs);
+      long now = System.nanoTime();
+      if (v != null && v.length >= 8) {
+        long stamp = ByteBuffer.wrap(v).getLong(0);
+        if (w.inWindow(stamp, now)) {
+          w.record(now - stamp);
+        }
       }
-      lastNs = t;
-      lastOps = n;
-      double fraction;
-      if (limitNs > 0) {
-        fraction = (t - begin) / (double) limitNs;
-      } else {
-        fraction = opLimit > 0 ? n / (double) opLimit : 0;
+    }
+  }
+
+  private static void writeLoop(
+      Window w, Target target, String hotKey, Phase phase, Recorder writes) {
+    SplittableRandom rnd = new SplittableRandom(42);
+    long periodNs = 1_000_000_000L / Math.max(1, phase.watchRatePerSec());
+    long next = System.nanoTime();
+    while (!w.stop.get()) {
+      long now = System.nanoTime();
+      if (now < next) {
+        LockSupport.parkNanos(next - now);
+        continue;
       }
-      progress.update(
-          label,
-          fraction,
-          n,
-          rate,
-          total.getTotalCount() > 0 ? total.getValueAtPercentile(99) / 1e6 : 0);
+      next = Math.max(next + periodNs, now - periodNs); // fell behind: do not burst to catch up
+      byte[] v = value(rnd, phase.valueSize());
+      long t0 = System.nanoTime();
+      ByteBuffer.wrap(v).putLong(0, t0);
+      try {
+        target.put(hotKey, v);
+      } catch (RuntimeException e) {
+        w.fail(e);
+        continue;
+      }
+      long t1 = System.nanoTime();
+      if (w.inWindow(t0, t1)) {
+        writes.recordValue(Math.min(t1 - t0, MAX_LATENCY_NS));
+      }
     }
   }
 

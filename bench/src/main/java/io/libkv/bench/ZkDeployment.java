@@ -1,9 +1,7 @@
 package io.libkv.bench;
 
-import io.libkv.LibKV;
+import io.libkv.bench.jmh.BenchDirs;
 import io.libkv.store.Backend;
-import io.libkv.store.Config;
-import io.libkv.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -162,21 +160,8 @@ final class ZkDeployment implements Deployment {
 
   @Override
   public List<Target> openTargets(int connections) {
-    List<Store> stores = new ArrayList<>();
-    try {
-      List<String> eps = clientPorts.stream().map(p -> Net.HOST + ":" + p).toList();
-      for (int i = 0; i < connections; i++) {
-        stores.add(
-            LibKV.newStore(
-                Backend.ZK,
-                eps,
-                Config.builder().connectionTimeout(Duration.ofSeconds(20)).build()));
-      }
-      return List.of(new StoreTarget("zk", stores));
-    } catch (RuntimeException e) {
-      stores.forEach(Store::close);
-      throw e;
-    }
+    List<String> eps = clientPorts.stream().map(p -> Net.HOST + ":" + p).toList();
+    return List.of(StoreTarget.open("zk", Backend.ZK, eps, connections));
   }
 
   @Override
@@ -184,6 +169,6 @@ final class ZkDeployment implements Deployment {
     for (ChildProcess p : servers) {
       p.close();
     }
-    Files2.deleteTree(dir);
+    BenchDirs.deleteOrWarn(dir);
   }
 }

@@ -32,13 +32,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Benchmark)
-@Fork(
-    value = 1,
-    jvmArgsAppend = {
-      "--add-opens", "java.base/java.nio=ALL-UNNAMED",
-      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-      "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"
-    })
+@Fork(1)
 public class EngineApplyBench {
   static final int BATCH = 64;
   static final int KEYS = 100_000;

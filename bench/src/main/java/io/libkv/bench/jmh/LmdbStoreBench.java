@@ -1,8 +1,5 @@
 package io.libkv.bench.jmh;
 
-import io.libkv.LibKV;
-import io.libkv.store.Backend;
-import io.libkv.store.Config;
 import io.libkv.store.KVPair;
 import io.libkv.store.Store;
 import java.nio.ByteBuffer;
@@ -43,13 +40,7 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(
-    value = 1,
-    jvmArgsAppend = {
-      "--add-opens", "java.base/java.nio=ALL-UNNAMED",
-      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-      "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"
-    })
+@Fork(1)
 public class LmdbStoreBench {
   static final int PER_DIR = 100;
   static final int VALUE_BYTES = 256;
@@ -85,15 +76,7 @@ public class LmdbStoreBench {
       }
       storeDir = BenchDirs.create("store");
       rawDir = BenchDirs.create("raw");
-      store =
-          LibKV.newStore(
-              Backend.LMDB,
-              List.of(),
-              Config.builder()
-                  .dataDir(storeDir)
-                  .option("lmdb.sync", "false")
-                  .option("lmdb.mapSize", Long.toString(1L << 30))
-                  .build());
+      store = BenchDirs.openLmdbNoSync(storeDir);
       env =
           Env.create()
               .setMapSize(1L << 30)

@@ -1,13 +1,9 @@
 package io.libkv.bench.jmh;
 
-import io.libkv.LibKV;
-import io.libkv.store.Backend;
-import io.libkv.store.Config;
 import io.libkv.store.HeldLock;
 import io.libkv.store.Locker;
 import io.libkv.store.Store;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,13 +23,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Benchmark)
-@Fork(
-    value = 1,
-    jvmArgsAppend = {
-      "--add-opens", "java.base/java.nio=ALL-UNNAMED",
-      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-      "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"
-    })
+@Fork(1)
 public class LockBench {
   Path dir;
   Store store;
@@ -42,11 +32,7 @@ public class LockBench {
   @Setup(Level.Trial)
   public void setUp() {
     dir = BenchDirs.create("lock");
-    store =
-        LibKV.newStore(
-            Backend.LMDB,
-            List.of(),
-            Config.builder().dataDir(dir).option("lmdb.sync", "false").build());
+    store = BenchDirs.openLmdbNoSync(dir);
     locker = store.newLock("bench/lock", null);
   }
 

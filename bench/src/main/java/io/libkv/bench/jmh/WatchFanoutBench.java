@@ -1,8 +1,5 @@
 package io.libkv.bench.jmh;
 
-import io.libkv.LibKV;
-import io.libkv.store.Backend;
-import io.libkv.store.Config;
 import io.libkv.store.KVPair;
 import io.libkv.store.Store;
 import io.libkv.store.Watch;
@@ -32,17 +29,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Benchmark)
-@Fork(
-    value = 1,
-    jvmArgsAppend = {
-      "-Xmx1g",
-      "--add-opens",
-      "java.base/java.nio=ALL-UNNAMED",
-      "--add-opens",
-      "java.base/sun.nio.ch=ALL-UNNAMED",
-      "--add-exports",
-      "java.base/jdk.internal.misc=ALL-UNNAMED"
-    })
+@Fork(1)
 public class WatchFanoutBench {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -57,11 +44,7 @@ public class WatchFanoutBench {
   @Setup(Level.Trial)
   public void setUp() throws InterruptedException {
     dir = BenchDirs.create("watch");
-    store =
-        LibKV.newStore(
-            Backend.LMDB,
-            List.of(),
-            Config.builder().dataDir(dir).option("lmdb.sync", "false").build());
+    store = BenchDirs.openLmdbNoSync(dir);
     store.put("hot", value, null);
     for (int i = 0; i < watchers; i++) {
       Watch<KVPair> w = store.watch("hot");
