@@ -25,7 +25,7 @@ class ZkAuthIT {
   void wrongPasswordIsRefusedNamingTheUserAndTheZnode() throws Exception {
     try (TestingServer server = ZkTestServers.standalone(ZkTestServers.NIO_FACTORY)) {
       Config right =
-          ZkTestServers.config(Duration.ofSeconds(5))
+          ZkTestServers.config(Duration.ofSeconds(15))
               .bucket("secure")
               .username("alice")
               .password("secret")
@@ -47,7 +47,7 @@ class ZkAuthIT {
       assertTrue(e.getMessage().contains("/secure"), e.getMessage());
       assertTrue(e.getMessage().contains("wrong password"), e.getMessage());
 
-      Config anonymous = ZkTestServers.config(Duration.ofSeconds(5)).bucket("secure").build();
+      Config anonymous = ZkTestServers.config(Duration.ofSeconds(15)).bucket("secure").build();
       StoreException anon =
           assertThrows(
               StoreException.class, () -> ZkTestServers.open(server.getConnectString(), anonymous));

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Timeout;
 /** A server that goes away and comes back, on ZooKeeper's Netty server and client. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ZkRestartIT {
-  private static final Duration TIMEOUT = Duration.ofSeconds(3);
-  private static final long SLACK_MS = 2000;
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final long SLACK_MS = 2500;
 
   @Test
   void stoppedServerGivesNotReachableEndsWatchesAndRestartRecovers() throws Exception {

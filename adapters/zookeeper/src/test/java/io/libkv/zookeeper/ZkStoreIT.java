@@ -46,7 +46,7 @@ class ZkStoreIT {
   private static Store open(String bucket) {
     return ZkTestServers.open(
         server.getConnectString(),
-        ZkTestServers.config(Duration.ofSeconds(5)).bucket(bucket).build());
+        ZkTestServers.config(Duration.ofSeconds(15)).bucket(bucket).build());
   }
 
   private static byte[] b(String s) {

@@ -76,7 +76,7 @@ class ZkTlsIT {
     p.put("ssl.trustStore.type", "PKCS12");
     try (TestingServer server = ZkTestServers.standalone(ZkTestServers.NETTY_FACTORY, p)) {
       Config tls =
-          ZkTestServers.config(Duration.ofSeconds(10))
+          ZkTestServers.config(Duration.ofSeconds(20))
               .tls(new Config.TlsFiles(clientPem, clientKey, serverPem))
               .build();
       assertTrue(server.getPort() != securePort, "the plain port stays open beside the TLS one");
