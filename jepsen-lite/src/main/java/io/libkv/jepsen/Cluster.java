@@ -58,11 +58,19 @@ final class Cluster implements AutoCloseable {
     final Path dataDir;
     final Path hostsFile;
     final Path logFile;
+    final int peerPort;
+
+    /** The harness's NodeMain process of this node. */
     volatile Process process;
+
+    /** For the etcd reference: the etcd server the NodeMain is a client of; else {@code null}. */
+    volatile Process server;
+
     volatile boolean paused;
 
-    Node(String id, int index, int raftPort, int controlPort, Path dir) {
+    Node(String id, int index, int raftPort, int controlPort, int peerPort, Path dir) {
       this.id = id;
+      this.peerPort = peerPort;
       this.index = index;
       this.raftPort = raftPort;
       this.controlPort = controlPort;
@@ -71,8 +79,13 @@ final class Cluster implements AutoCloseable {
       this.logFile = dir.resolve(id + ".log");
     }
 
+    /** The process faults hit: the etcd server for the etcd reference, else the node itself. */
+    Process target() {
+      return server != null ? server : process;
+    }
+
     boolean running() {
-      Process p = process;
+      Process p = target();
       return p != null && p.isAlive();
     }
 
@@ -101,7 +114,7 @@ final class Cluster implements AutoCloseable {
     if (size < 1 || size > 9) {
       throw new IllegalArgumentException("cluster size must be 1..9, was " + size);
     }
-    if (backend != Backend.EMBEDDED && size != 1) {
+    if (backend != Backend.EMBEDDED && backend != Backend.ETCD && size != 1) {
       throw new IllegalArgumentException(backend + " runs one node, not " + size);
     }
     this.backend = backend;
@@ -111,7 +124,7 @@ final class Cluster implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       for (int i = 1; i <= size; i++) {
-        nodes.add(new Node("n" + i, i, freePort(), freePort(), dir));
+        nodes.add(new Node("n" + i, i, freePort(), freePort(), freePort(), dir));
       }
       endpoints =
           nodes.stream()
@@ -140,7 +153,7 @@ final class Cluster implements AutoCloseable {
       }
     }
     try {
-      for (Node a : nodes) {
+      for (Node a : backend == Backend.EMBEDDED ? nodes : List.<Node>of()) {
         for (Node b : nodes) {
           if (a != b) {
             proxies.add(
@@ -189,6 +202,11 @@ final class Cluster implements AutoCloseable {
 
   /** Launches every node and waits until each serves and the cluster accepts a write. */
   void start(long timeoutMs) {
+    if (backend == Backend.ETCD) {
+      for (Node n : nodes) {
+        launchEtcd(n);
+      }
+    }
     for (Node n : nodes) {
       launch(n);
     }
@@ -211,6 +229,8 @@ final class Cluster implements AutoCloseable {
     cmd.addAll(List.of("--control-port", Integer.toString(n.controlPort)));
     if (backend == Backend.EMBEDDED) {
       cmd.addAll(List.of("--endpoints", endpoints));
+    } else if (backend == Backend.ETCD) {
+      cmd.addAll(List.of("--endpoints", "http://127.0.0.1:" + n.raftPort));
     }
     options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
     try {
@@ -225,13 +245,57 @@ final class Cluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts node {@code n}'s etcd server (the reference run): client port {@code raftPort}, peer
+   * port {@code peerPort}, all on 127.0.0.1. Peer traffic does not pass through the proxies (etcd
+   * derives its cluster id from the peer URLs, so every member must see the same ones).
+   */
+  private void launchEtcd(Node n) {
+    String cluster =
+        nodes.stream()
+            .map(m -> m.id + "=http://127.0.0.1:" + m.peerPort)
+            .collect(Collectors.joining(","));
+    List<String> cmd =
+        List.of(
+            "etcd",
+            "--name",
+            n.id,
+            "--data-dir",
+            n.dataDir.toString(),
+            "--listen-client-urls",
+            "http://127.0.0.1:" + n.raftPort,
+            "--advertise-client-urls",
+            "http://127.0.0.1:" + n.raftPort,
+            "--listen-peer-urls",
+            "http://127.0.0.1:" + n.peerPort,
+            "--initial-advertise-peer-urls",
+            "http://127.0.0.1:" + n.peerPort,
+            "--initial-cluster",
+            cluster,
+            "--initial-cluster-state",
+            "new",
+            "--initial-cluster-token",
+            "jepsen-lite");
+    try {
+      n.server =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(dir.resolve(n.id + "-etcd.log").toFile()))
+              .start();
+      n.paused = false;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot launch etcd for " + n.id + ": " + cmd, e);
+    }
+  }
+
   private void awaitServing(Node n, long deadline) {
     try (NodeClient c = new NodeClient(n.controlPort)) {
       while (true) {
         if ("OK".equals(c.call("PING", 1000))) {
           return;
         }
-        if (!n.running()) {
+        if (!n.process.isAlive()) {
           throw new IllegalStateException(
               "node " + n.id + " exited with " + n.process.exitValue() + "; log:\n" + tail(n));
         }
@@ -292,7 +356,7 @@ final class Cluster implements AutoCloseable {
 
   /** kill -9. */
   void kill(Node n) {
-    Process p = n.process;
+    Process p = n.target();
     if (p != null) {
       if (n.paused) {
         signal(n, "CONT");
@@ -310,6 +374,10 @@ final class Cluster implements AutoCloseable {
   void restart(Node n, long timeoutMs) {
     if (n.running()) {
       return;
+    }
+    if (backend == Backend.ETCD) {
+      launchEtcd(n);
+      return; // its NodeMain client is still up and reconnects by itself
     }
     launch(n);
     awaitServing(n, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
@@ -333,7 +401,7 @@ final class Cluster implements AutoCloseable {
 
   private static void signal(Node n, String sig) {
     try {
-      Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(n.process.pid())).start();
+      Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(n.target().pid())).start();
       if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
         throw new IllegalStateException("kill -" + sig + " " + n.id + " failed");
       }
@@ -387,25 +455,27 @@ final class Cluster implements AutoCloseable {
   @Override
   public void close() {
     for (Node n : nodes) {
-      Process p = n.process;
-      if (p != null) {
-        if (n.paused) {
-          try {
-            signal(n, "CONT");
-          } catch (RuntimeException e) {
-            // Killed anyway below.
-          }
+      if (n.paused && n.running()) {
+        try {
+          signal(n, "CONT");
+        } catch (RuntimeException e) {
+          // Killed anyway below.
         }
-        p.destroyForcibly();
+      }
+      for (Process p : new Process[] {n.process, n.server}) {
+        if (p != null) {
+          p.destroyForcibly();
+        }
       }
     }
     for (Node n : nodes) {
-      Process p = n.process;
-      if (p != null) {
-        try {
-          p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+      for (Process p : new Process[] {n.process, n.server}) {
+        if (p != null) {
+          try {
+            p.waitFor(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
         }
       }
     }

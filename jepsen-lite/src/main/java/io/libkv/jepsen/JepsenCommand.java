@@ -75,6 +75,14 @@ public final class JepsenCommand implements Callable<Integer> {
   String reads;
 
   @Option(
+      names = "--backend",
+      defaultValue = "embedded",
+      description =
+          "embedded (default), or etcd: the reference run against a real etcd cluster"
+              + " (/usr/bin/etcd; nemeses kill and pause only).")
+  String backend;
+
+  @Option(
       names = "--dir",
       description = "Where node data, logs and the checker's report go (default a new temp dir).")
   Path dir;
@@ -98,7 +106,22 @@ public final class JepsenCommand implements Callable<Integer> {
     long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
     Path d = dir != null ? dir : Files.createTempDirectory("libkv-jepsen-");
     List<String> n = nemeses.size() == 1 && "none".equals(nemeses.get(0)) ? List.of() : nemeses;
-    JepsenRun.Report r = new JepsenRun(options(s, d, n), out).run();
+    Backend b =
+        switch (backend.toLowerCase(Locale.ROOT)) {
+          case "embedded" -> Backend.EMBEDDED;
+          case "etcd" -> Backend.ETCD;
+          default ->
+              throw new IllegalArgumentException(
+                  "--backend must be embedded or etcd, was '" + backend + "'");
+        };
+    if (b == Backend.ETCD && !List.of("kill", "pause").containsAll(n)) {
+      throw new IllegalArgumentException(
+          "the etcd reference run supports the nemeses kill and pause only (etcd's peer links"
+              + " cannot be routed through the proxies, and its leases use the server's clock);"
+              + " was "
+              + n);
+    }
+    JepsenRun.Report r = new JepsenRun(options(b, s, d, n), out).run();
     out.println(r.faults().size() + " faults:");
     r.faults().forEach(out::println);
     return r.passed() ? 0 : 1;
@@ -119,9 +142,9 @@ public final class JepsenCommand implements Callable<Integer> {
     return r.verdict() == Verdict.VALID ? 0 : 1;
   }
 
-  private JepsenRun.Options options(long s, Path d, List<String> n) {
+  private JepsenRun.Options options(Backend b, long s, Path d, List<String> n) {
     return new JepsenRun.Options(
-        Backend.EMBEDDED,
+        b,
         nodes,
         time,
         s,

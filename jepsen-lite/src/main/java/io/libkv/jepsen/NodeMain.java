@@ -70,11 +70,16 @@ final class NodeMain {
     }
     Backend backend = Backend.valueOf(a.getOrDefault("--backend", "EMBEDDED"));
     AdjustableClock clock = new AdjustableClock();
-    cb.clock(clock).dataDir(Path.of(require(a, "--data")));
+    cb.clock(clock);
+    if (backend != Backend.ETCD) {
+      cb.dataDir(Path.of(require(a, "--data")));
+    }
     List<String> endpoints = List.of();
     if (backend == Backend.EMBEDDED) {
       cb.nodeId(require(a, "--id"));
-      endpoints = Arrays.asList(require(a, "--endpoints").split(","));
+    }
+    if (a.containsKey("--endpoints")) {
+      endpoints = Arrays.asList(a.get("--endpoints").split(","));
     }
     int port = Integer.parseInt(require(a, "--control-port"));
     EmbeddedNode member = null;
