@@ -39,7 +39,9 @@ final class AppliedIndexWaiter implements ApplyListener {
     waiting.compute(
         index,
         (k, l) -> {
-          List<CompletableFuture<Void>> list = l == null ? new ArrayList<>(2) : l;
+          // A fresh list each time: a concurrent release may be iterating over the old one, and
+          // compute may run this function more than once.
+          List<CompletableFuture<Void>> list = l == null ? new ArrayList<>(2) : new ArrayList<>(l);
           list.add(f);
           return list;
         });

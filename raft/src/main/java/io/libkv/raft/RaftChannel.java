@@ -34,6 +34,8 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   private final GroupCommitter<Q, R> writes;
   private final GroupCommitter<Boolean, Boolean> barriers;
   private final long readRetryNs;
+  // Ratis' Netty client has no unordered requests: reads then go, ordered, to the leader.
+  private final boolean unorderedReads;
   private volatile boolean closed;
 
   /**
@@ -54,6 +56,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
       LongFunction<CompletableFuture<Void>> awaitLocalApply) {
     this.localPeer = localPeer;
     this.readRetryNs = settings.connectionTimeout.toNanos();
+    this.unorderedReads = settings.transport == org.apache.ratis.rpc.SupportedRpcType.GRPC;
     this.endpoints = group.getPeers().stream().map(Peers::endpoint).toList();
     int attempts = (int) Math.max(1, settings.connectionTimeout.toMillis() / RETRY_SLEEP_MS);
     RetryPolicy retry =
@@ -96,9 +99,11 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   private CompletableFuture<Void> sendBarrier() {
     return retrying(
         () ->
-            (localPeer == null
-                    ? client.async().sendReadOnlyUnordered(Wire.barrier())
-                    : client.async().sendReadOnlyUnordered(Wire.barrier(), localPeer))
+            (!unorderedReads
+                    ? client.async().sendReadOnly(Wire.barrier())
+                    : localPeer == null
+                        ? client.async().sendReadOnlyUnordered(Wire.barrier())
+                        : client.async().sendReadOnlyUnordered(Wire.barrier(), localPeer))
                 .thenAccept(r -> Wire.body(check(r).getMessage())),
         System.nanoTime() + readRetryNs);
   }
@@ -176,7 +181,9 @@ final class RaftChannel<Q, R> implements AutoCloseable {
     return retrying(
         () ->
             (linearizable
-                    ? client.async().sendReadOnlyUnordered(Wire.read(request))
+                    ? (unorderedReads
+                        ? client.async().sendReadOnlyUnordered(Wire.read(request))
+                        : client.async().sendReadOnly(Wire.read(request)))
                     : client.async().sendReadOnlyNonLinearizable(Wire.read(request)))
                 .thenApply(r -> Wire.body(check(r).getMessage())),
         System.nanoTime() + readRetryNs);

@@ -152,8 +152,6 @@ final class RaftSettings {
     if (transport == SupportedRpcType.GRPC) {
       GrpcConfigKeys.Server.setHost(p, host);
       GrpcConfigKeys.Server.setPort(p, port);
-      GrpcConfigKeys.Server.setWorkerGroupSize(p, 2);
-      GrpcConfigKeys.Server.setBossGroupSize(p, 1);
     } else {
       NettyConfigKeys.Server.setHost(p, host);
       NettyConfigKeys.Server.setPort(p, port);
