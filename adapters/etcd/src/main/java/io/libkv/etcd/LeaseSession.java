@@ -130,24 +130,37 @@ final class LeaseSession implements AutoCloseable {
   }
 
   /**
-   * Revokes the lease (deleting the keys attached to it) and stops renewing.
+   * Stops renewing, completes {@link #lost()} and asks etcd to revoke the lease (which deletes the
+   * keys attached to it); does not wait.
    *
-   * @param timeout how long to wait for etcd
+   * @return the revocation, failed if etcd refused it (a lease already gone is fine)
    */
-  void release(Duration timeout) {
+  CompletableFuture<Void> releaseAsync() {
     task.cancel(false);
     boolean first = lost.complete(null);
     store.unregister(this);
-    if (first) {
-      store
-          .errors()
-          .await(
-              lease
-                  .revoke(leaseId)
-                  .exceptionally(t -> EtcdErrors.isLeaseGone(t) ? null : rethrow(t)),
-              timeout.toNanos(),
-              "unlock (revoke lease " + Long.toHexString(leaseId) + ")");
+    if (!first) {
+      return CompletableFuture.completedFuture(null);
     }
+    return lease
+        .revoke(leaseId)
+        .<Void>thenApply(r -> null)
+        .exceptionally(t -> EtcdErrors.isLeaseGone(t) ? null : rethrow(t));
+  }
+
+  /**
+   * Revokes the lease and stops renewing, waiting for etcd at most {@code timeout}.
+   *
+   * @throws io.libkv.store.StoreException if etcd did not confirm; the lease then expires on its
+   *     own
+   */
+  void release(Duration timeout) {
+    store
+        .errors()
+        .await(
+            releaseAsync(),
+            timeout.toNanos(),
+            "unlock (revoke lease " + Long.toHexString(leaseId) + ")");
   }
 
   private static <T> T rethrow(Throwable t) {
