@@ -212,6 +212,8 @@ public final class CommandCodec {
       w.u8(11).str(x.reason());
     } else if (res instanceof CommandResult.Skipped x) {
       w.u8(12).i64(x.storedAppliedIndex());
+    } else if (res instanceof CommandResult.Failed x) {
+      w.u8(13).str(x.reason());
     } else {
       throw new IllegalArgumentException("unknown result " + res);
     }
@@ -260,6 +262,8 @@ public final class CommandCodec {
         return new CommandResult.Rejected(r.str());
       case 12:
         return new CommandResult.Skipped(r.i64());
+      case 13:
+        return new CommandResult.Failed(r.str());
       default:
         throw new MalformedCommandException("unknown result type " + type, at);
     }

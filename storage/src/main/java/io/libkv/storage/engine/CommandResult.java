@@ -26,6 +26,7 @@ public sealed interface CommandResult
         CommandResult.PreviousNotSpecified,
         CommandResult.LeaseNotFound,
         CommandResult.Rejected,
+        CommandResult.Failed,
         CommandResult.Skipped {
 
   /** Whether the command succeeded. */
@@ -162,6 +163,19 @@ public sealed interface CommandResult
     @Override
     public RuntimeException toException() {
       return new IllegalArgumentException(reason);
+    }
+  }
+
+  /** The command could not be applied for a storage reason (the store is full); nothing changed. */
+  record Failed(String reason) implements CommandResult {
+    /** Checks for nulls. */
+    public Failed {
+      Objects.requireNonNull(reason, "reason");
+    }
+
+    @Override
+    public RuntimeException toException() {
+      return new StoreException(reason);
     }
   }
 

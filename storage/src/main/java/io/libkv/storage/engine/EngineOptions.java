@@ -10,9 +10,12 @@ package io.libkv.storage.engine;
  * @param sync whether every commit is flushed to disk (fsync); {@code false} sets {@code
  *     MDB_NOSYNC}: much faster, but the last commits may be lost (never corrupted) on an OS crash
  * @param maxReaders LMDB's reader table size; more concurrent reads than this wait for a slot
+ * @param maxMapSizeBytes the map never grows past this (0 = no limit); when full, commands that add
+ *     data fail with {@link CommandResult.Failed} ("store is full") while deletes still work. Page
+ *     usage is not identical across replicas, so leave it at 0 for a replicated state machine
  */
 public record EngineOptions(
-    long initialMapSizeBytes, int historySize, boolean sync, int maxReaders) {
+    long initialMapSizeBytes, int historySize, boolean sync, int maxReaders, long maxMapSizeBytes) {
 
   /** The default initial map size, 64 MiB. */
   public static final long DEFAULT_MAP_SIZE = 64L << 20;
@@ -35,11 +38,19 @@ public record EngineOptions(
     if (maxReaders < 8) {
       throw new IllegalArgumentException("maxReaders must be at least 8, was " + maxReaders);
     }
+    if (maxMapSizeBytes != 0 && maxMapSizeBytes < initialMapSizeBytes) {
+      throw new IllegalArgumentException(
+          "max map size ("
+              + maxMapSizeBytes
+              + " bytes) must be 0 (no limit) or at least the initial map size ("
+              + initialMapSizeBytes
+              + " bytes)");
+    }
   }
 
   /** Returns the defaults: 64 MiB map, 10,000 changes of history, sync on, 1024 readers. */
   public static EngineOptions defaults() {
-    return new EngineOptions(DEFAULT_MAP_SIZE, DEFAULT_HISTORY_SIZE, true, DEFAULT_MAX_READERS);
+    return new EngineOptions(DEFAULT_MAP_SIZE, DEFAULT_HISTORY_SIZE, true, DEFAULT_MAX_READERS, 0);
   }
 
   /** Returns a builder starting from the defaults. */
@@ -53,6 +64,7 @@ public record EngineOptions(
     private int historySize = DEFAULT_HISTORY_SIZE;
     private boolean sync = true;
     private int maxReaders = DEFAULT_MAX_READERS;
+    private long maxMapSizeBytes;
 
     private Builder() {}
 
@@ -80,9 +92,15 @@ public record EngineOptions(
       return this;
     }
 
+    /** Sets the largest map size in bytes, 0 for no limit. */
+    public Builder maxMapSizeBytes(long bytes) {
+      this.maxMapSizeBytes = bytes;
+      return this;
+    }
+
     /** Returns the options. */
     public EngineOptions build() {
-      return new EngineOptions(initialMapSizeBytes, historySize, sync, maxReaders);
+      return new EngineOptions(initialMapSizeBytes, historySize, sync, maxReaders, maxMapSizeBytes);
     }
   }
 }

@@ -216,6 +216,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       long appliedIndex, long firstRevision, List<? extends Command> commands) {
     Objects.requireNonNull(commands, "commands");
     requireOpen();
+    boolean full = false;
     while (true) {
       Batch batch;
       try (Txn<DirectBuffer> txn = env.txnWrite()) {
@@ -237,7 +238,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
                   + appliedIndex
                   + ")");
         }
-        batch = new Batch(txn, m[2]);
+        batch = new Batch(txn, m[2], full);
         List<CommandResult> results = new ArrayList<>(commands.size());
         for (int i = 0; i < commands.size(); i++) {
           results.add(batch.apply(commands.get(i), firstRevision + i));
@@ -251,7 +252,15 @@ public final class KvEngine implements KvReader, AutoCloseable {
         notifyListeners(new AppliedBatch(appliedIndex, newLast, batch.changes, batch.leaseEvents));
         return results;
       } catch (Env.MapFullException e) {
-        growMap();
+        if (!growMap()) {
+          if (full) {
+            // Even without the commands that add data the batch does not fit.
+            throw new StoreException(fullMessage(), e);
+          }
+          // At the size limit: apply the batch again, failing only the commands that add data,
+          // so that deletes (which free space) still work.
+          full = true;
+        }
       } catch (LmdbException e) {
         throw LmdbErrors.map("apply a batch at index " + appliedIndex, dir, e);
       }
@@ -268,15 +277,29 @@ public final class KvEngine implements KvReader, AutoCloseable {
     }
   }
 
-  private void growMap() {
+  private String fullMessage() {
+    return "LMDB store "
+        + dir
+        + " is full: map size limit of "
+        + options.maxMapSizeBytes()
+        + " bytes (lmdb.maxMapSize) reached; delete keys or raise the limit";
+  }
+
+  /** Doubles the map up to the limit; returns false when it is at the limit already. */
+  private boolean growMap() {
     gate.writeLock().lock();
     try {
       long size = env.info().mapSize;
-      long next = size * 2;
+      long max = options.maxMapSizeBytes();
+      if (max != 0 && size >= max) {
+        return false;
+      }
+      long next = max == 0 ? size * 2 : Math.min(size * 2, max);
       LOG.log(
           System.Logger.Level.INFO,
           "LMDB map of " + dir + " is full at " + size + " bytes; growing to " + next);
       env.setMapSize(next);
+      return true;
     } catch (LmdbException e) {
       throw LmdbErrors.map("grow the map", dir, e);
     } finally {
@@ -289,16 +312,25 @@ public final class KvEngine implements KvReader, AutoCloseable {
     final Txn<DirectBuffer> txn;
     final List<ChangeEvent> changes = new ArrayList<>();
     final List<LeaseEvent> leaseEvents = new ArrayList<>();
+    final boolean full;
     long floor;
     int seq;
 
-    Batch(Txn<DirectBuffer> txn, long floor) {
+    Batch(Txn<DirectBuffer> txn, long floor, boolean full) {
       this.txn = txn;
       this.floor = floor;
+      this.full = full;
     }
 
     CommandResult apply(Command c, long rev) {
       seq = 0;
+      if (full
+          && (c instanceof Command.Put
+              || c instanceof Command.CasPut
+              || c instanceof Command.LeaseGrant
+              || c instanceof Command.LockEnqueue)) {
+        return new CommandResult.Failed(fullMessage());
+      }
       if (c instanceof Command.Put p) {
         return put(p.key(), p.value(), p.leaseId(), p.ttlMillis(), rev, -1);
       } else if (c instanceof Command.CasPut p) {
@@ -335,7 +367,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
     private CommandResult put(
         String key, byte[] value, long leaseId, long ttlMillis, long rev, long expected) {
       byte[] k = utf8(key);
-      String bad = checkKey(key, k);
+      String bad = checkUserKey(key, k);
       if (bad != null) {
         return new CommandResult.Rejected(bad);
       }
@@ -377,7 +409,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
 
     private CommandResult delete(String key, long expected, long rev) {
       byte[] k = utf8(key);
-      String bad = checkKey(key, k);
+      String bad = checkUserKey(key, k);
       if (bad != null) {
         return new CommandResult.Rejected(bad);
       }
@@ -394,7 +426,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
 
     private CommandResult deleteTree(String directory, long rev) {
       byte[] k = utf8(directory);
-      String bad = checkKey(directory, k);
+      String bad = checkUserKey(directory, k);
       if (bad != null) {
         return new CommandResult.Rejected(bad);
       }
@@ -842,6 +874,29 @@ public final class KvEngine implements KvReader, AutoCloseable {
 
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Keys of user commands must be normalised user keys: a raw log entry (a hostile or buggy client)
+   * must neither break the list/deleteTree invariants nor forge internal lock-queue keys.
+   * Deterministic, so every replica rejects alike.
+   */
+  private static String checkUserKey(String key, byte[] k) {
+    String bad = checkKey(key, k);
+    if (bad != null) {
+      return bad;
+    }
+    if (key.startsWith(INTERNAL_PREFIX)) {
+      return "internal keys cannot be written by user commands";
+    }
+    try {
+      if (!Keys.normalize(key).equals(key)) {
+        return "key is not in normal form (leading or trailing '/'): \"" + key + "\"";
+      }
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+    return null;
   }
 
   private static String checkKey(String key, byte[] k) {

@@ -2,13 +2,21 @@ package io.libkv.storage.engine;
 
 import io.libkv.store.StoreException;
 import org.lmdbjava.LmdbException;
+import org.lmdbjava.LmdbNativeException;
 
 /** Maps lmdbjava's exceptions to the project's, in one place. */
 final class LmdbErrors {
+  private static final int ENOSPC = 28;
+
   private LmdbErrors() {}
 
   /** Returns a {@link StoreException} for a failed LMDB call, naming what was being done. */
   static StoreException map(String what, java.nio.file.Path dir, LmdbException e) {
+    if (e instanceof LmdbNativeException n && n.getResultCode() == ENOSPC) {
+      return new StoreException(
+          "LMDB store " + dir + " is full: no space left on device (while trying to " + what + ")",
+          e);
+    }
     return new StoreException(
         "LMDB failed to "
             + what

@@ -31,6 +31,10 @@ import java.util.Set;
  *   <li>{@code lmdb.mapSize} (bytes, default 64 MiB): the initial map size; it grows by itself.
  *   <li>{@code lmdb.historySize} (changes, default 10000): how far back {@code watch(key,
  *       afterIndex)} can resume.
+ *   <li>{@code lmdb.maxMapSize} (bytes, default 0 = no limit): the map never grows past this; then
+ *       writes that add data fail with a {@link io.libkv.store.StoreException} saying the store is
+ *       full (naming the limit), while reads and deletes keep working. A full disk gives the same
+ *       kind of error ("no space left on device").
  * </ul>
  *
  * The options, and the {@link Config#clock()} used for TTLs, of the first store opened on a data
@@ -52,8 +56,11 @@ public final class LmdbStoreProvider implements StoreProvider {
   /** Option name: how many changes the revision history keeps. */
   public static final String OPTION_HISTORY_SIZE = "lmdb.historySize";
 
+  /** Option name: the largest map size in bytes (0 = no limit). */
+  public static final String OPTION_MAX_MAP_SIZE = "lmdb.maxMapSize";
+
   private static final Set<String> OPTIONS =
-      Set.of(OPTION_SYNC, OPTION_MAP_SIZE, OPTION_HISTORY_SIZE);
+      Set.of(OPTION_SYNC, OPTION_MAP_SIZE, OPTION_HISTORY_SIZE, OPTION_MAX_MAP_SIZE);
 
   /** For {@link java.util.ServiceLoader}. */
   public LmdbStoreProvider() {}
@@ -137,6 +144,9 @@ public final class LmdbStoreProvider implements StoreProvider {
           break;
         case OPTION_MAP_SIZE:
           b.initialMapSizeBytes(parseLong(name, v));
+          break;
+        case OPTION_MAX_MAP_SIZE:
+          b.maxMapSizeBytes(parseLong(name, v));
           break;
         default:
           long h = parseLong(name, v);

@@ -54,6 +54,7 @@ class CommandCodecTest {
           new CommandResult.PreviousNotSpecified("k"),
           new CommandResult.LeaseNotFound(77),
           new CommandResult.Rejected("key too long"),
+          new CommandResult.Failed("store full"),
           new CommandResult.Skipped(100));
 
   @Test

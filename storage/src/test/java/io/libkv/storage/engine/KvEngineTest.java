@@ -292,6 +292,71 @@ class KvEngineTest {
   }
 
   @Test
+  void userCommandsWithNonNormalOrInternalKeysAreRejected() {
+    try (KvEngine e = KvEngine.open(dir, small())) {
+      String internal = KvEngine.INTERNAL_PREFIX + "lock/x" + KvEngine.INTERNAL_PREFIX + "1";
+      List<Command> hostile =
+          List.of(
+              new Command.Put("a//b", b("v"), 0, 0),
+              new Command.Put("/a", b("v"), 0, 0),
+              new Command.Put("a/", b("v"), 0, 0),
+              new Command.Put("x/../y", b("v"), 0, 0),
+              new Command.Put("bad\u0001ctl", b("v"), 0, 0),
+              new Command.Put(internal, b("v"), 0, 0),
+              new Command.CasPut(internal, b("v"), 0, 0, 0),
+              new Command.Delete(internal),
+              new Command.CasDelete(internal, 1),
+              new Command.DeleteTree("a/./b"));
+      List<CommandResult> r = e.apply(1, 1, hostile);
+      for (int i = 0; i < r.size(); i++) {
+        assertInstanceOf(CommandResult.Rejected.class, r.get(i), hostile.get(i).toString());
+      }
+      assertEquals(List.of(), e.read(v -> v.listPrefix("")));
+    }
+  }
+
+  @Test
+  void aFullMapFailsWritesThatAddDataButLetsDeletesFreeSpace() {
+    EngineOptions capped =
+        EngineOptions.builder()
+            .initialMapSizeBytes(1 << 20)
+            .maxMapSizeBytes(1 << 20)
+            .historySize(16)
+            .build();
+    try (KvEngine e = KvEngine.open(dir, capped)) {
+      byte[] value = new byte[8192];
+      long rev = 1;
+      int stored = 0;
+      CommandResult last = null;
+      while (stored < 1000) {
+        last = e.apply(rev, rev, List.of(new Command.Put("f/" + stored, value, 0, 0))).get(0);
+        rev++;
+        if (!last.isOk()) {
+          break;
+        }
+        stored++;
+      }
+      assertInstanceOf(CommandResult.Failed.class, last, "the map filled up");
+      assertTrue(stored > 10, "stored " + stored);
+      String msg = last.toException().getMessage();
+      assertTrue(msg.contains("full") && msg.contains("1048576"), msg);
+      assertEquals(1 << 20, e.mapSizeBytes(), "never grown past the limit");
+      for (int i = 0; i < stored; i++) {
+        int n = i;
+        assertArrayEquals(value, e.read(v -> v.get("f/" + n)).value());
+      }
+      for (int i = 0; i < stored; i += 2) {
+        CommandResult d = e.apply(rev, rev, List.of(new Command.Delete("f/" + i))).get(0);
+        rev++;
+        assertTrue(d.isOk(), "delete on a full map: " + d);
+      }
+      CommandResult again =
+          e.apply(rev, rev, List.of(new Command.Put("f/new", value, 0, 0))).get(0);
+      assertTrue(again.isOk(), "after deletes a put fits again: " + again);
+    }
+  }
+
+  @Test
   void listenerSeesCommittedChanges() {
     try (KvEngine e = KvEngine.open(dir, small())) {
       List<AppliedBatch> seen = new ArrayList<>();
