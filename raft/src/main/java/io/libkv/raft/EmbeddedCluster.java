@@ -79,7 +79,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   private void startAll() {
     List<String> ids = new ArrayList<>(endpoints.keySet());
     try {
-      ids.parallelStream().forEach(this::restart);
+      forEachInParallel(ids, this::restart);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -262,7 +262,54 @@ public final class EmbeddedCluster implements AutoCloseable {
       nodes = new ArrayList<>(running.values());
       running.clear();
     }
-    nodes.parallelStream().forEach(EmbeddedNode::close);
+    forEachInParallel(nodes, EmbeddedNode::close);
+  }
+
+  /**
+   * Runs {@code action} on every item, each on its own short-lived thread (members start and stop
+   * mostly by waiting, so they should not queue behind a small common pool), and rethrows the first
+   * failure.
+   */
+  private static <T> void forEachInParallel(List<T> items, java.util.function.Consumer<T> action) {
+    List<Thread> threads = new ArrayList<>();
+    RuntimeException[] failure = new RuntimeException[1];
+    for (T item : items) {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  action.accept(item);
+                } catch (RuntimeException e) {
+                  synchronized (failure) {
+                    if (failure[0] == null) {
+                      failure[0] = e;
+                    }
+                  }
+                }
+              },
+              "libkv-cluster-" + item);
+      t.start();
+      threads.add(t);
+    }
+    boolean interrupted = false;
+    for (Thread t : threads) {
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (failure) {
+      if (failure[0] != null) {
+        throw failure[0];
+      }
+    }
   }
 
   @Override

@@ -51,10 +51,10 @@ class CloseReleasesEverythingIT {
 
   @Test
   void closingEveryStoreStopsEveryThreadAndFreesEveryPortAndFile() throws Exception {
-    cycle(dir.resolve("warmup")); // loads classes and starts the JVM-wide pools once
+    cycle(dir.resolve("warmup"), 1); // loads classes and starts the JVM-wide pools once
     Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
     Path base = dir.resolve("run");
-    List<Integer> ports = cycle(base);
+    List<Integer> ports = cycle(base, 3);
 
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     List<String> left;
@@ -102,33 +102,33 @@ class CloseReleasesEverythingIT {
     return open;
   }
 
-  private static List<Integer> cycle(Path base) throws Exception {
+  private static List<Integer> cycle(Path base, int members) throws Exception {
     List<Integer> ports = new ArrayList<>();
     List<String> peers = new ArrayList<>();
-    for (int i = 1; i <= 3; i++) {
+    for (int i = 1; i <= members; i++) {
       try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
         ports.add(s.getLocalPort());
         peers.add("n" + i + "=127.0.0.1:" + s.getLocalPort());
       }
     }
     Config.Builder common = Config.builder().option(RaftSettings.ELECTION_TIMEOUT_MS, "300");
-    List<Store> members = new ArrayList<>();
+    List<Store> stores = new ArrayList<>();
     try {
-      for (int i = 1; i <= 3; i++) {
-        members.add(
+      for (int i = 1; i <= members; i++) {
+        stores.add(
             LibKV.newStore(
                 Backend.EMBEDDED,
                 peers,
                 common.build().toBuilder().nodeId("n" + i).dataDir(base.resolve("n" + i)).build()));
       }
       try (Store client = LibKV.newStore(Backend.EMBEDDED, peers, common.build())) {
-        Watch<KVPair> w = members.get(1).watch("leak/k");
+        Watch<KVPair> w = stores.get(1 % members).watch("leak/k");
         Watch<KVPair> cw = client.watch("leak/k");
         client.put("leak/k", "v".getBytes(UTF_8), null);
-        assertArrayEquals("v".getBytes(UTF_8), members.get(2).get("leak/k").value());
+        assertArrayEquals("v".getBytes(UTF_8), stores.get(2 % members).get("leak/k").value());
         assertArrayEquals("v".getBytes(UTF_8), w.poll(Duration.ofSeconds(10)).value());
         assertArrayEquals("v".getBytes(UTF_8), cw.poll(Duration.ofSeconds(10)).value());
-        Locker l = members.get(0).newLock("leak/lock", null);
+        Locker l = stores.get(0).newLock("leak/lock", null);
         HeldLock h = l.lock();
         assertTrue(h.fencingToken() > 0);
         assertArrayEquals(
@@ -136,7 +136,7 @@ class CloseReleasesEverythingIT {
         // Left open on purpose: close() must release watches and locks.
       }
     } finally {
-      members.parallelStream().forEach(Store::close);
+      stores.parallelStream().forEach(Store::close);
     }
     return ports;
   }

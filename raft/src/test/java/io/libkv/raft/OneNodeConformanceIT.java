@@ -1,37 +1,13 @@
 package io.libkv.raft;
 
-import io.libkv.store.Store;
-import io.libkv.store.conformance.StoreConformanceSuite;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole Store contract on a 1-member embedded cluster. */
-class OneNodeConformanceIT extends StoreConformanceSuite {
-  @TempDir static Path dir;
-  private static EmbeddedCluster cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = EmbeddedCluster.start(1, dir);
-    cluster.awaitLeader();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class OneNodeConformanceIT extends EmbeddedConformanceBase {
+  @RegisterExtension static final EmbeddedClusterExtension KV = EmbeddedClusterExtension.nodes(1);
 
   @Override
-  protected Store openStore() {
-    return cluster.openStore();
-  }
-
-  @Override
-  protected boolean isSharedThread(Thread thread) {
-    return SharedThreads.isShared(thread);
+  protected EmbeddedClusterExtension cluster() {
+    return KV;
   }
 }
