@@ -81,8 +81,11 @@ final class BenchRun {
     boolean needsKeys = s.workloads().stream().anyMatch(w -> w != Workload.WATCH);
     for (String backend : s.backends()) {
       progress.message("starting " + backend + " ...");
+      long t0 = System.nanoTime();
       try (Deployment d = start(backend)) {
-        deployments.put(d.name(), d.description());
+        String startup = String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - t0) / 1e9);
+        progress.message(backend + " started in " + startup);
+        deployments.put(d.name(), d.description() + "; started in " + startup);
         List<Target> targets = d.openTargets(s.connections());
         try {
           if (needsKeys) {
@@ -117,7 +120,9 @@ final class BenchRun {
             }
           }
         }
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
+        // A LinkageError here is a broken class path (e.g. a jar replaced under a running JVM):
+        // reported like any other failure of this backend so the other backends still run.
         String msg = backend + ": " + WorkloadRunner.describe(e);
         failures.add(msg);
         progress.message("FAILED " + msg);

@@ -91,13 +91,23 @@ final class WorkloadRunner {
       }
     }
 
-    void fail(RuntimeException e) {
+    void fail(Throwable e) {
       errors.incrementAndGet();
       firstError.compareAndSet(null, describe(e));
     }
 
+    /** Starts a client thread; whatever kills it is counted as an error of the phase. */
     void start(String name, Runnable body) {
-      threads.add(WorkloadRunner.start(name, body));
+      threads.add(
+          WorkloadRunner.start(
+              name,
+              () -> {
+                try {
+                  body.run();
+                } catch (RuntimeException | LinkageError e) {
+                  fail(e);
+                }
+              }));
     }
 
     /**

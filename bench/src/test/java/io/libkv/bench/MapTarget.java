@@ -22,6 +22,7 @@ final class MapTarget implements Target {
   private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
   volatile boolean closed;
   volatile boolean down;
+  volatile boolean classPathBroken;
 
   private record Watcher(String key, LinkedBlockingQueue<byte[]> events) {}
 
@@ -45,6 +46,9 @@ final class MapTarget implements Target {
   public boolean get(String key) {
     if (down) {
       throw new IllegalStateException("backend down: " + key);
+    }
+    if (classPathBroken) {
+      throw new NoClassDefFoundError("io/libkv/Missing");
     }
     gets.incrementAndGet();
     return map.containsKey(key);

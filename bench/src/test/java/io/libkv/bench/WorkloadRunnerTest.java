@@ -118,6 +118,27 @@ class WorkloadRunnerTest {
   }
 
   @Test
+  void aClientThreadKilledByALinkageErrorIsReportedNotLost() {
+    MapTarget broken = new MapTarget();
+    broken.classPathBroken = true;
+    Result r =
+        runner.run(
+            broken,
+            new WorkloadRunner.Phase(
+                Workload.GET,
+                3,
+                Duration.ofMillis(200),
+                0,
+                Duration.ZERO,
+                new KeySpace("t", 10),
+                64,
+                1));
+    assertEquals(0, r.ops());
+    assertEquals(3, r.errors(), "one per dead client thread");
+    assertTrue(r.firstError().contains("NoClassDefFoundError"), r.firstError());
+  }
+
+  @Test
   void watchMeasuresDeliveryToEveryWatcher() {
     MapTarget t = new MapTarget();
     KeySpace keys = new KeySpace("t", 1);
