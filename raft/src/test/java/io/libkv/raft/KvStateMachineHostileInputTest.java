@@ -197,6 +197,23 @@ class KvStateMachineHostileInputTest {
     invalid.add(new Command.Delete(tooLong));
     invalid.add(new Command.DeleteTree(""));
     invalid.add(new Command.LeaseGrant(0, 0));
+    // Keys a client-side store would never send (SPEC: refused by Keys.normalize), and internal
+    // keys (a forged lock-queue waiter would steal a lock).
+    for (String bad :
+        List.of(
+            "a//b",
+            "x/../y",
+            "./x",
+            "/keep",
+            "keep/",
+            "bad\u0001ctl",
+            KvEngine.INTERNAL_PREFIX + "lock/q/0000000000000001")) {
+      invalid.add(new Command.Put(bad, b("v"), 0, 0));
+      invalid.add(new Command.CasPut(bad, b("v"), 0, 0, 0));
+      invalid.add(new Command.Delete(bad));
+      invalid.add(new Command.DeleteTree(bad));
+    }
+    invalid.add(new Command.DeleteTree(KvEngine.INTERNAL_PREFIX));
     invalid.add(new Command.LeaseRevoke(424242));
     for (Command c : invalid) {
       Message reply = apply(validEntry(c));
