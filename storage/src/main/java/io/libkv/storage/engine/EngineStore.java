@@ -67,6 +67,7 @@ public final class EngineStore implements Store {
   private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
   private final Object schedulerLock = new Object();
   private ScheduledThreadPoolExecutor scheduler; // guarded by schedulerLock
+  private volatile Thread schedulerThread;
   private volatile boolean closed;
 
   /**
@@ -341,6 +342,7 @@ public final class EngineStore implements Store {
                 r -> {
                   Thread t = new Thread(r, "libkv-lease-renew-" + name);
                   t.setDaemon(true);
+                  schedulerThread = t;
                   return t;
                 });
         scheduler.setRemoveOnCancelPolicy(true);
@@ -454,7 +456,10 @@ public final class EngineStore implements Store {
     synchronized (schedulerLock) {
       s = scheduler;
     }
-    if (s != null) {
+    if (s != null && Thread.currentThread() == schedulerThread) {
+      // close() called from a lost() callback: the thread cannot wait for itself to end.
+      s.shutdown();
+    } else if (s != null) {
       s.shutdownNow();
       boolean interrupted = false;
       try {

@@ -33,6 +33,7 @@
  * reply(CommandCodec.encodeResults(res));
  * // node wiring:
  * WatchHub hub = new WatchHub(engine, "node-1");                         // one per engine
+ * // (a store with no local engine: new WatchHub(remoteReader, "client", pollInterval))
  * CommandSubmitter submitter = cmd -> proposeThroughRatis(cmd);          // completes with result
  * KvReader reader = new KvReader() { public <T> T read(Function<ReadView, T> fn) {
  *     awaitReadIndex(); return engine.read(fn); } };                     // linearizable reads

@@ -195,6 +195,24 @@ class EngineStoreLeaseTest {
   }
 
   @Test
+  void lostCallbackMayCloseTheStore() throws Exception {
+    EngineStore other = newStore();
+    Locker l =
+        other.newLock(
+            "cb-close",
+            LockOptions.builder()
+                .ttl(Duration.ofSeconds(1))
+                .stopRenewal(CompletableFuture.completedFuture(null))
+                .build());
+    HeldLock h = l.lock();
+    CompletableFuture<Void> closed = h.lost().thenRun(other::close);
+    advance(Duration.ofMillis(1001));
+    reaper.expireDue();
+    closed.get(5, TimeUnit.SECONDS);
+    assertTrue(other.isClosed());
+  }
+
+  @Test
   void waitersQueueInOrderWithGrowingTokensAndNoInternalKeyShows() throws Exception {
     Locker first = store.newLock("q/lock", null);
     HeldLock h1 = first.lock();
