@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The reference run: the same workloads against a real 3-node etcd (kill -9 and SIGSTOP of etcd
@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class EtcdReferenceIT {
   @Test
-  void etcdUnderKillAndPause(@TempDir Path dir) throws Exception {
+  void etcdUnderKillAndPause(TestInfo info) throws Exception {
+    Path dir = RunDirs.fresh(info);
     Assumptions.assumeTrue(
         Files.isExecutable(Path.of("/usr/bin/etcd"))
             || Files.isExecutable(Path.of("/usr/local/bin/etcd")),

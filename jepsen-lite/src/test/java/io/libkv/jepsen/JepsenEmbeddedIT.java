@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short profile run by {@code mvn verify}: a 3-node embedded cluster of separate processes
@@ -45,7 +45,8 @@ class JepsenEmbeddedIT {
   }
 
   @Test
-  void everyNemesisNoViolationNoLostWrite(@TempDir Path dir) throws Exception {
+  void everyNemesisNoViolationNoLostWrite(TestInfo info) throws Exception {
+    Path dir = RunDirs.fresh(info);
     long seed = Long.getLong("jepsen.seed", 7L);
     JepsenRun.Report r =
         new JepsenRun(
@@ -68,7 +69,8 @@ class JepsenEmbeddedIT {
   }
 
   @Test
-  void staleReadsUnderPartitionAreCaught(@TempDir Path dir) throws Exception {
+  void staleReadsUnderPartitionAreCaught(TestInfo info) throws Exception {
+    Path dir = RunDirs.fresh(info);
     long seed = Long.getLong("jepsen.staleSeed", 11L);
     JepsenRun.Report r =
         new JepsenRun(

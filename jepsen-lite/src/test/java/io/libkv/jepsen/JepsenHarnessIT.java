@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The harness itself (node processes, control protocol, kill -9/restart, SIGSTOP/SIGCONT, clock
@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class JepsenHarnessIT {
   @Test
-  void singleLmdbNodeSurvivesKillPauseAndClock(@TempDir Path dir) throws Exception {
+  void singleLmdbNodeSurvivesKillPauseAndClock(TestInfo info) throws Exception {
+    Path dir = RunDirs.fresh(info);
     long seed = Long.getLong("jepsen.seed", 20261125L);
     JepsenRun.Options o =
         new JepsenRun.Options(
