@@ -4,7 +4,6 @@ import io.libkv.spi.Keys;
 import io.libkv.spi.WatchQueue;
 import io.libkv.store.KVPair;
 import io.libkv.store.StoreException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -220,11 +219,5 @@ final class Subscriptions {
     void fail(StoreException e) {
       gone.completeExceptionally(e);
     }
-  }
-
-  /** For messages: a key shown without its internal NUL bytes. */
-  static String printable(String key) {
-    return new String(key.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)
-        .replace('\u0000', '|');
   }
 }
