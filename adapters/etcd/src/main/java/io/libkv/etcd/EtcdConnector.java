@@ -95,7 +95,8 @@ final class EtcdConnector {
             .endpoints(uris)
             .connectTimeout(config.connectionTimeout())
             .retryMaxDuration(config.connectionTimeout())
-            .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES);
+            .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+            .interceptor(new CallDeadlines(config.connectionTimeout()));
     if (config.username().isPresent()) {
       b.user(ByteSequence.from(config.username().get(), StandardCharsets.UTF_8))
           .password(ByteSequence.from(config.password().get(), StandardCharsets.UTF_8));

@@ -150,7 +150,9 @@ final class EtcdStore implements Store {
     Keys.checkValue(value, config.maxValueBytes());
     WriteOptions o = WriteOptions.orNone(options);
     checkOpen();
-    PutOption.Builder p = PutOption.builder().withAutoRetry();
+    // No automatic retry: a put repeated after the caller got NotReachableException could land
+    // after a newer write.
+    PutOption.Builder p = PutOption.builder();
     if (o.hasTtl()) {
       p.withLeaseId(grantLease(o.ttl(), "put " + k));
     }

@@ -191,6 +191,56 @@ class EtcdAdapterTest {
   }
 
   @Test
+  void unaryCallsGetTheConnectionTimeoutAsDeadlineStreamsDoNot() {
+    io.grpc.CallOptions[] seen = new io.grpc.CallOptions[1];
+    io.grpc.Channel capture =
+        new io.grpc.Channel() {
+          @Override
+          public <Q, R> io.grpc.ClientCall<Q, R> newCall(
+              io.grpc.MethodDescriptor<Q, R> method, io.grpc.CallOptions options) {
+            seen[0] = options;
+            return null;
+          }
+
+          @Override
+          public String authority() {
+            return "test";
+          }
+        };
+    CallDeadlines deadlines = new CallDeadlines(Duration.ofSeconds(3));
+    deadlines.interceptCall(
+        method(io.grpc.MethodDescriptor.MethodType.UNARY), io.grpc.CallOptions.DEFAULT, capture);
+    long leftMs = seen[0].getDeadline().timeRemaining(TimeUnit.MILLISECONDS);
+    assertTrue(leftMs > 2000 && leftMs <= 3000, "deadline in " + leftMs + " ms");
+    deadlines.interceptCall(
+        method(io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING),
+        io.grpc.CallOptions.DEFAULT,
+        capture);
+    assertEquals(null, seen[0].getDeadline(), "watch and keep-alive streams have no deadline");
+  }
+
+  private static io.grpc.MethodDescriptor<String, String> method(
+      io.grpc.MethodDescriptor.MethodType type) {
+    io.grpc.MethodDescriptor.Marshaller<String> m =
+        new io.grpc.MethodDescriptor.Marshaller<>() {
+          @Override
+          public java.io.InputStream stream(String value) {
+            return new java.io.ByteArrayInputStream(
+                value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          }
+
+          @Override
+          public String parse(java.io.InputStream stream) {
+            return "";
+          }
+        };
+    return io.grpc.MethodDescriptor.<String, String>newBuilder(m, m)
+        .setType(type)
+        .setFullMethodName("etcdserverpb.KV/Range")
+        .build();
+  }
+
+  @Test
   void awaitGivesNotReachableAfterTheTimeoutAndCancels() {
     CompletableFuture<String> never = new CompletableFuture<>();
     long start = System.nanoTime();

@@ -3,6 +3,7 @@ package io.libkv.etcd;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -98,6 +99,8 @@ class EtcdRestartIT {
 
     // gRPC reconnects with a backoff; the store needs no reopening.
     awaitWorking(store, Duration.ofSeconds(30));
+    // Calls queued while the server was away were dropped at their deadline, not sent late.
+    assertFalse(store.exists("restart/b"), "a put that failed as NotReachable landed later");
     store.put("restart/a", "2".getBytes(UTF_8), null);
     assertArrayEquals("2".getBytes(UTF_8), store.get("restart/a").value());
     try (Watch<KVPair> fresh = store.watch("restart/a")) {
