@@ -36,8 +36,10 @@
  * <h2>Threads</h2>
  *
  * A store is thread-safe. Calls block the caller for at most the connection timeout per etcd
- * request. Each store owns one scheduler thread (watch resumption, lease renewal) and jetcd's
- * gRPC/Netty and Vert.x threads; {@code close()} stops them all.
+ * request; each unary request also carries that timeout as its gRPC deadline, so a request the
+ * caller was told failed is never sent later. Each store owns one scheduler thread (watch
+ * resumption, lease renewal) and jetcd's gRPC/Netty and Vert.x threads; {@code close()} stops them
+ * all.
  *
  * <h2>Errors</h2>
  *
