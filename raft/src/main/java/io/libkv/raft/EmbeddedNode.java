@@ -109,7 +109,7 @@ public final class EmbeddedNode implements AutoCloseable {
             dataDir,
             dir -> {
               opened[0] = KvEngine.open(dir, EngineOptions.builder().sync(false).build());
-              return new EngineState(opened[0]);
+              return new EngineState(opened[0], config.maxValueBytes());
             },
             join);
     this.engine = opened[0];

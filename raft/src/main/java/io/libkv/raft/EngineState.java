@@ -1,11 +1,13 @@
 package io.libkv.raft;
 
+import io.libkv.spi.Keys;
 import io.libkv.storage.engine.Command;
 import io.libkv.storage.engine.CommandCodec;
 import io.libkv.storage.engine.CommandResult;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.storage.engine.MalformedCommandException;
 import io.libkv.storage.engine.SnapshotInfo;
+import io.libkv.store.Config;
 import io.libkv.store.StoreException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,23 +33,78 @@ final class EngineState implements ReplicatedState {
 
   private final KvEngine engine;
   private final ReadCodec reads;
+  private final int maxValueBytes;
 
   EngineState(KvEngine engine) {
+    this(engine, Config.DEFAULT_MAX_VALUE_BYTES);
+  }
+
+  /**
+   * @param maxValueBytes the largest value {@link #validate} lets into the log
+   */
+  EngineState(KvEngine engine, int maxValueBytes) {
     this.engine = engine;
     this.reads = new ReadCodec(engine);
-  }
-
-  KvEngine engine() {
-    return engine;
+    this.maxValueBytes = maxValueBytes;
   }
 
   @Override
-  public long appliedIndex() {
-    return engine.appliedIndex();
+  public void validate(byte[] payload) {
+    List<Command> commands = decode(payload, -1);
+    for (Command c : commands) {
+      if (c instanceof Command.Put p) {
+        userKey(p.key());
+        value(p.key(), p.value());
+        ttl(p.ttlMillis());
+      } else if (c instanceof Command.CasPut p) {
+        userKey(p.key());
+        value(p.key(), p.value());
+        ttl(p.ttlMillis());
+      } else if (c instanceof Command.Delete d) {
+        userKey(d.key());
+      } else if (c instanceof Command.CasDelete d) {
+        userKey(d.key());
+      } else if (c instanceof Command.DeleteTree d) {
+        userKey(d.directory());
+      } else if (c instanceof Command.LeaseGrant g) {
+        ttl(g.ttlMillis());
+      } else if (c instanceof Command.LockEnqueue q) {
+        if (!q.queuePrefix().startsWith(KvEngine.INTERNAL_PREFIX)
+            || Keys.utf8Length(q.queuePrefix()) > Keys.MAX_KEY_BYTES - 17) {
+          throw new MalformedEntryException("bad lock queue prefix", null);
+        }
+        ttl(q.ttlMillis());
+      }
+    }
   }
 
-  @Override
-  public byte[] apply(long logIndex, byte[] payload) {
+  private static void userKey(String key) {
+    String n;
+    try {
+      n = Keys.normalize(key);
+    } catch (IllegalArgumentException e) {
+      throw new MalformedEntryException("invalid key: " + e.getMessage(), e);
+    }
+    if (!n.equals(key) || key.startsWith(KvEngine.INTERNAL_PREFIX)) {
+      throw new MalformedEntryException("key is not in normal form: '" + key + "'", null);
+    }
+  }
+
+  private void value(String key, byte[] value) {
+    if (value.length > maxValueBytes) {
+      throw new MalformedEntryException(
+          "value of " + key + " has " + value.length + " bytes, over the limit of " + maxValueBytes,
+          null);
+    }
+  }
+
+  private static void ttl(long ttlMillis) {
+    if (ttlMillis < 0) {
+      throw new MalformedEntryException("negative TTL " + ttlMillis + " ms", null);
+    }
+  }
+
+  private static List<Command> decode(byte[] payload, long logIndex) {
     List<Command> commands;
     try {
       commands = CommandCodec.decodeCommands(payload);
@@ -67,6 +124,21 @@ final class EngineState implements ReplicatedState {
               + " revisions an entry has",
           null);
     }
+    return commands;
+  }
+
+  KvEngine engine() {
+    return engine;
+  }
+
+  @Override
+  public long appliedIndex() {
+    return engine.appliedIndex();
+  }
+
+  @Override
+  public byte[] apply(long logIndex, byte[] payload) {
+    List<Command> commands = decode(payload, logIndex);
     List<CommandResult> results = engine.apply(logIndex, logIndex << REVISION_SHIFT, commands);
     return CommandCodec.encodeResults(results);
   }

@@ -11,9 +11,11 @@ import java.util.function.Consumer;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -143,6 +145,21 @@ final class KvStateMachine extends BaseStateMachine {
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
     return CompletableFuture.completedFuture(reply);
+  }
+
+  /**
+   * Runs on the leader before the entry is appended: a request that a store could not have sent
+   * (malformed, a key not in normal form, a value over the limit) is refused here and never reaches
+   * the log; the client gets a {@link StateMachineException}.
+   */
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    try {
+      state.validate(Wire.entryPayload(request.getMessage().getContent(), -1));
+    } catch (MalformedEntryException e) {
+      throw new StateMachineException("refused before the log: " + e.getMessage());
+    }
+    return super.startTransaction(request);
   }
 
   @Override

@@ -22,6 +22,15 @@ interface ReplicatedState extends AutoCloseable {
   byte[] apply(long logIndex, byte[] payload);
 
   /**
+   * Checks, on the leader before an entry is appended, that every command of the payload is one a
+   * store could have sent (decodes; keys in normal form; values within the limit). Stricter than
+   * {@link #apply}, which must accept whatever reached the log.
+   *
+   * @throws MalformedEntryException naming what is wrong
+   */
+  void validate(byte[] payload);
+
+  /**
    * Serves a read-only request against the applied state.
    *
    * @throws MalformedEntryException if the request does not decode

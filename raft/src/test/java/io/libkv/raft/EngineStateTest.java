@@ -152,4 +152,25 @@ class EngineStateTest {
     assertArrayEquals("1".getBytes(UTF_8), state.engine().read(v -> v.get("s")).value());
     assertEquals(3, state.appliedIndex());
   }
+
+  @Test
+  void theLeaderRefusesWhatNoStoreCouldHaveSent() {
+    EngineState small = new EngineState(state.engine(), 4);
+    small.validate(entry(new Command.Put("a/b", new byte[4], 0, 0), new Command.Delete("a")));
+    List<byte[]> refused =
+        List.of(
+            entry(new Command.Put("/a", new byte[1], 0, 0)),
+            entry(new Command.Put("a/", new byte[1], 0, 0)),
+            entry(new Command.Put("", new byte[1], 0, 0)),
+            entry(new Command.Put("\u0000internal", new byte[1], 0, 0)),
+            entry(new Command.Put("a", new byte[5], 0, 0)),
+            entry(new Command.CasPut("a", new byte[5], 1, 0, 0)),
+            entry(new Command.Put("a", new byte[1], 0, -1)),
+            entry(new Command.DeleteTree("x//y")),
+            entry(new Command.LockEnqueue("not-internal", 1000)),
+            new byte[] {1, 2, 3});
+    for (byte[] r : refused) {
+      assertThrows(MalformedEntryException.class, () -> small.validate(r));
+    }
+  }
 }
