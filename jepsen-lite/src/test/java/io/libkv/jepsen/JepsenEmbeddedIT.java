@@ -25,7 +25,7 @@ class JepsenEmbeddedIT {
   private static final PrintStream OUT = new PrintStream(System.out, true);
 
   static JepsenRun.Options options(
-      long seed, Duration time, List<String> nemeses, Path dir, String reads, int nodes) {
+      long seed, Duration time, List<String> nemeses, Path dir, String reads, int nodes, int keys) {
     return new JepsenRun.Options(
         Backend.EMBEDDED,
         nodes,
@@ -34,7 +34,7 @@ class JepsenEmbeddedIT {
         nemeses,
         dir,
         Map.of("embedded.reads", reads, "embedded.electionTimeoutMs", "1000"),
-        6,
+        keys,
         2,
         true,
         true,
@@ -56,7 +56,8 @@ class JepsenEmbeddedIT {
                     List.of("partition", "kill", "pause", "clock"),
                     dir,
                     "linearizable",
-                    3),
+                    3,
+                    6),
                 OUT)
             .run();
     assertTrue(r.faults().size() >= 2, r.summary()); // at least one fault injected and healed
@@ -74,11 +75,14 @@ class JepsenEmbeddedIT {
     long seed = Long.getLong("jepsen.staleSeed", 11L);
     JepsenRun.Report r =
         new JepsenRun(
-                options(seed, Duration.ofSeconds(14), List.of("isolate"), dir, "stale", 3), OUT)
+                // Few keys, so that every key is read on the isolated node after newer writes.
+                options(seed, Duration.ofSeconds(14), List.of("isolate"), dir, "stale", 3, 3), OUT)
             .run();
     assertEquals(Verdict.INVALID, r.register(), r.summary());
-    assertTrue(
-        java.nio.file.Files.list(r.reportDir()).anyMatch(p -> p.toString().endsWith(".svg")),
-        "a timeline of the failing history must be written to " + r.reportDir());
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(r.reportDir())) {
+      assertTrue(
+          files.anyMatch(p -> p.toString().endsWith(".svg")),
+          "a timeline of the failing history must be written to " + r.reportDir());
+    }
   }
 }

@@ -31,7 +31,8 @@ class JepsenSoakIT {
                     List.of("partition", "kill", "pause", "clock"),
                     dir,
                     "linearizable",
-                    Integer.getInteger("jepsen.nodes", 5)),
+                    Integer.getInteger("jepsen.nodes", 5),
+                    8),
                 new PrintStream(System.out, true))
             .run();
     assertTrue(r.passed(), r.summary());
