@@ -122,10 +122,10 @@ class EmbeddedClusterIT {
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
       try (Store s = cluster.openStore()) {
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 60; i++) {
           s.put("restart/k" + i, b("v" + i), null);
         }
-        last = s.get("restart/k99").lastIndex();
+        last = s.get("restart/k59").lastIndex();
       }
       for (String id : cluster.runningIds()) {
         cluster.stop(id);
@@ -136,7 +136,7 @@ class EmbeddedClusterIT {
       // No waiting for a leader: a store on a just-restarted member retries until one is elected.
       for (String id : all) {
         try (Store s = cluster.openStore(id)) {
-          assertEquals(100, s.list("restart").size(), "keys on " + id);
+          assertEquals(60, s.list("restart").size(), "keys on " + id);
           assertArrayEquals(b("v42"), s.get("restart/k42").value());
         }
       }
@@ -152,12 +152,12 @@ class EmbeddedClusterIT {
   }
 
   @Test
-  void newMemberCatchesUpBySnapshotAndServesEverything() throws Exception {
+  void newMemberCatchesUpBySnapshotWhileMembershipChangesUnderLoad() throws Exception {
     Config config = Config.builder().option(RaftSettings.SNAPSHOT_THRESHOLD, "20").build();
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
       try (Store s = cluster.openStore()) {
-        for (int i = 0; i < 120; i++) {
+        for (int i = 0; i < 80; i++) {
           s.put("join/k" + i, b("v" + i), null);
         }
       }
@@ -165,17 +165,50 @@ class EmbeddedClusterIT {
       Path leaderSm = cluster.awaitLeader().dataDir().resolve("raft");
       waitUntil(
           () -> snapshotFiles(leaderSm) > 0, Duration.ofSeconds(30), "a snapshot on the leader");
-      EmbeddedNode n4 = cluster.addNode();
-      assertEquals("n4", n4.id());
-      assertTrue(snapshotFiles(n4.dataDir().resolve("raft")) > 0, "n4 installed a snapshot");
-      try (Store s = cluster.openStore("n4")) {
-        assertEquals(120, s.list("join").size());
-        s.put("join/from-n4", b("x"), null);
+      // Membership changes under load: a writer on n3 goes on while n4 joins and n1 leaves.
+      Map<String, String> acked = new ConcurrentHashMap<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      Store writerStore = cluster.openStore("n3");
+      Thread writer =
+          new Thread(
+              () -> {
+                for (int i = 0; !stop.get(); i++) {
+                  try {
+                    writerStore.put("load/k" + i, b("v" + i), null);
+                    acked.put("load/k" + i, "v" + i);
+                  } catch (StoreException e) {
+                    // unknown outcome: not counted
+                  }
+                }
+              },
+              "membership-load");
+      writer.start();
+      EmbeddedNode n4;
+      try {
+        n4 = cluster.addNode();
+        assertEquals("n4", n4.id());
+        assertTrue(snapshotFiles(n4.dataDir().resolve("raft")) > 0, "n4 installed a snapshot");
+        try (Store s = cluster.openStore("n4")) {
+          assertEquals(80, s.list("join").size());
+          s.put("join/from-n4", b("x"), null);
+        }
+        cluster.removeNode("n1");
+        int before = acked.size();
+        waitUntil(() -> acked.size() > before + 20, Duration.ofSeconds(30), "writes go on");
+      } finally {
+        stop.set(true);
+        writer.join(30_000);
+        writerStore.close();
       }
-      cluster.removeNode("n1");
-      try (Store s = cluster.openStore("n2")) {
-        assertArrayEquals(b("x"), s.get("join/from-n4").value());
-        assertEquals(121, s.list("join").size());
+      assertTrue(acked.size() > 20, "writes during the changes: " + acked.size());
+      for (String id : List.of("n2", "n4")) {
+        try (Store s = cluster.openStore(id)) {
+          assertArrayEquals(b("x"), s.get("join/from-n4").value());
+          assertEquals(81, s.list("join").size());
+          for (Map.Entry<String, String> e : acked.entrySet()) {
+            assertArrayEquals(b(e.getValue()), s.get(e.getKey()).value(), e.getKey() + " on " + id);
+          }
+        }
       }
     }
   }
