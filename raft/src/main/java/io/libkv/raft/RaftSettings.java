@@ -1,5 +1,7 @@
 package io.libkv.raft;
 
+import io.libkv.store.Backend;
+import io.libkv.store.CallNotSupportedException;
 import io.libkv.store.Config;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,6 +74,13 @@ final class RaftSettings {
   final Duration connectionTimeout;
 
   private RaftSettings(Config config) {
+    if (config.tlsEnabled()) {
+      // Never ignore it silently: members and clients would talk in clear text.
+      throw new CallNotSupportedException(
+          Backend.EMBEDDED,
+          "TLS",
+          "the embedded backend has no TLS between members and clients yet");
+    }
     Map<String, String> o = config.options();
     for (String name : o.keySet()) {
       if (name.startsWith("embedded.") && !KNOWN.contains(name)) {

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ThroughputIT {
   @ParameterizedTest(name = "{0}, {1} writers")
-  @CsvSource({"grpc, 8", "grpc, 64"})
+  @CsvSource({"grpc, 64", "netty, 64", "grpc, 8"})
   void puts(String transport, int writers, @org.junit.jupiter.api.io.TempDir Path dir)
       throws Exception {
     Config config = Config.builder().option(RaftSettings.TRANSPORT, transport).build();
