@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -60,10 +61,15 @@ final class WorkloadRunner {
    */
   private final class Window {
     final String label;
-    final long begin = System.nanoTime();
-    final long measureStart;
-    final long measureEnd;
+    final long warmupNs;
+    final long durationNs;
     final long opLimit;
+    // Set by go(), once every thread exists: starting hundreds of threads while the first ones
+    // already run would eat into the window (CPU-bound clients starve the starting thread).
+    final CountDownLatch gate = new CountDownLatch(1);
+    volatile long begin;
+    volatile long measureStart;
+    volatile long measureEnd = Long.MAX_VALUE;
     final Recorder recorder = new Recorder(MAX_LATENCY_NS, 3);
     final AtomicLong recorded = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
@@ -74,9 +80,17 @@ final class WorkloadRunner {
     /** A window of {@code duration} after {@code warmup}, or of {@code opLimit} ops if positive. */
     Window(String label, Duration warmup, Duration duration, long opLimit) {
       this.label = label;
-      this.measureStart = begin + warmup.toNanos();
-      this.measureEnd = opLimit > 0 ? Long.MAX_VALUE : measureStart + duration.toNanos();
+      this.warmupNs = warmup.toNanos();
+      this.durationNs = duration.toNanos();
       this.opLimit = opLimit;
+    }
+
+    /** Opens the window and lets every started thread go. */
+    private void go() {
+      begin = System.nanoTime();
+      measureStart = begin + warmupNs;
+      measureEnd = opLimit > 0 ? Long.MAX_VALUE : measureStart + durationNs;
+      gate.countDown();
     }
 
     boolean inWindow(long t0, long t1) {
@@ -103,7 +117,10 @@ final class WorkloadRunner {
               name,
               () -> {
                 try {
+                  gate.await();
                   body.run();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
                 } catch (RuntimeException | LinkageError e) {
                   fail(e);
                 }
@@ -111,10 +128,11 @@ final class WorkloadRunner {
     }
 
     /**
-     * Waits for the end of the window (or {@code done}), redrawing the progress bar, then stops and
-     * joins the threads; returns every recorded latency.
+     * Lets the started threads go, waits for the end of the window (or {@code done}), redrawing the
+     * progress bar, then stops and joins the threads; returns every recorded latency.
      */
     Histogram finish(BooleanSupplier done, long expectedOps) {
+      go();
       Histogram total = new Histogram(MAX_LATENCY_NS, 3);
       long limitNs = measureEnd == Long.MAX_VALUE ? 0 : measureEnd - begin;
       long target = expectedOps > 0 ? expectedOps : opLimit;
@@ -323,6 +341,7 @@ final class WorkloadRunner {
     } finally {
       if (w != null) {
         w.stop.set(true);
+        w.gate.countDown(); // threads started before a failure must not wait forever
         joinAll(w.threads);
       }
       for (Target.Subscription s : subs) {
