@@ -47,7 +47,8 @@ class JepsenEmbeddedIT {
   @Test
   void everyNemesisNoViolationNoLostWrite(TestInfo info) throws Exception {
     Path dir = RunDirs.fresh(info);
-    long seed = Long.getLong("jepsen.seed", 7L);
+    // Seed 16 orders the faults partition, pause, clock, kill: all four fit in 30 s.
+    long seed = Long.getLong("jepsen.seed", 16L);
     JepsenRun.Report r =
         new JepsenRun(
                 options(
