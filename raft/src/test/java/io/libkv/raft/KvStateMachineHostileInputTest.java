@@ -3,6 +3,7 @@ package io.libkv.raft;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.storage.engine.Command;
@@ -11,6 +12,7 @@ import io.libkv.storage.engine.CommandResult;
 import io.libkv.storage.engine.EngineOptions;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.storage.engine.KvEntry;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +24,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.AfterEach;
@@ -228,6 +234,51 @@ class KvStateMachineHostileInputTest {
       assertEquals(before, data(), c.toString());
     }
     assertArrayEquals(b("kept"), engine.read(v -> v.get("keep")).value());
+  }
+
+  private void startTransaction(byte[] content) throws Exception {
+    RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(ClientId.randomId())
+            .setServerId(RaftPeerId.valueOf("n1"))
+            .setGroupId(RaftGroupId.randomId())
+            .setCallId(1)
+            .setMessage(Message.valueOf(ByteString.copyFrom(content)))
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+    machine.startTransaction(request);
+  }
+
+  @Test
+  void theLeaderRefusesHostileRequestsBeforeTheLog() throws Exception {
+    long seed = Long.getLong("libkv.fuzz.seed", System.nanoTime());
+    System.out.println("KvStateMachineHostileInputTest (startTransaction) seed " + seed);
+    Random random = new Random(seed);
+    machine = new KvStateMachine(new EngineState(engine, 1024), leader -> {});
+    String before = fingerprint();
+    // What a store sends passes.
+    startTransaction(validEntry(new Command.Put("app/k", new byte[1024], 0, 0)));
+    // Over the value limit, keys no store sends, and noise: refused (StateMachineException).
+    List<byte[]> hostile = new ArrayList<>();
+    hostile.add(validEntry(new Command.Put("app/k", new byte[1025], 0, 0)));
+    hostile.add(validEntry(new Command.CasPut("app/k", new byte[4096], 1, 0, 0)));
+    hostile.add(validEntry(new Command.Put("a//b", b("v"), 0, 0)));
+    hostile.add(validEntry(new Command.Delete("x/../y")));
+    hostile.add(validEntry(new Command.Put(KvEngine.INTERNAL_PREFIX + "lock/x", b("v"), 0, 0)));
+    for (int i = 0; i < 50; i++) {
+      byte[] noise = new byte[random.nextInt(64)];
+      random.nextBytes(noise);
+      if (noise.length >= 2) {
+        noise[0] = Wire.VERSION;
+        noise[1] = Wire.ENTRY_WRITES;
+      }
+      hostile.add(noise);
+    }
+    for (byte[] h : hostile) {
+      IOException e = assertThrows(IOException.class, () -> startTransaction(h), hex(h));
+      assertTrue(e.getMessage().contains("refused before the log"), e.getMessage());
+    }
+    assertEquals(before, fingerprint(), "startTransaction must not change state");
   }
 
   /** The stored pairs (internal keys included) and leases. */
