@@ -188,8 +188,11 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     Path data = dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir"));
-    String command =
-        "./libkv bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    List<String> shown = new ArrayList<>();
+    for (String a : spec.commandLine().getParseResult().originalArgs()) {
+      shown.add(a.matches("[A-Za-z0-9_./,:=@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+    }
+    String command = "./libkv bench " + String.join(" ", shown);
     BenchRun.Settings settings =
         new BenchRun.Settings(
             bs,
