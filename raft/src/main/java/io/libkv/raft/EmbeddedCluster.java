@@ -79,7 +79,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   private void startAll() {
     List<String> ids = new ArrayList<>(endpoints.keySet());
     try {
-      forEachInParallel(ids, this::restart);
+      forEachInParallel(ids, this::startMember);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -176,8 +176,22 @@ public final class EmbeddedCluster implements AutoCloseable {
     n.close();
   }
 
-  /** Starts a stopped member again on its data directory and port; returns it. */
+  /**
+   * Starts a stopped member again on its data directory and port, and returns it once it is in
+   * touch with a leader again (or after {@link #REJOIN_WAIT}, if the rest of the cluster has no
+   * leader). The wait matters after a long stop: the leader's connection to a member that was down
+   * retries with gRPC's growing reconnect backoff, so a restarted member can take several seconds
+   * to hear from it, and until then it cannot serve linearizable reads.
+   */
   public EmbeddedNode restart(String id) {
+    EmbeddedNode n = startMember(id);
+    if (leader().filter(l -> l != n).isPresent()) {
+      awaitLeaderKnown(n);
+    }
+    return n;
+  }
+
+  private EmbeddedNode startMember(String id) {
     List<String> peers;
     synchronized (this) {
       if (!endpoints.containsKey(id)) {
@@ -193,6 +207,21 @@ public final class EmbeddedCluster implements AutoCloseable {
       running.put(id, n);
     }
     return n;
+  }
+
+  /** How long {@link #restart} waits for the restarted member to hear from a leader. */
+  public static final Duration REJOIN_WAIT = Duration.ofSeconds(60);
+
+  private static void awaitLeaderKnown(EmbeddedNode n) {
+    long deadline = System.nanoTime() + REJOIN_WAIT.toNanos();
+    while (!n.knowsLeader() && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /**

@@ -198,6 +198,15 @@ public final class EmbeddedNode implements AutoCloseable {
     return member.isLeader();
   }
 
+  /**
+   * Whether this member knows the cluster's current leader. A member that is not yet in touch with
+   * a leader (just started, mid-election, or partitioned) answers linearizable reads and writes
+   * only once it is.
+   */
+  public boolean knowsLeader() {
+    return member.knowsLeader();
+  }
+
   /** The data directory. */
   public Path dataDir() {
     return member.dataDir;

@@ -118,6 +118,15 @@ final class RaftMember implements AutoCloseable {
     return stateMachine.isLeader();
   }
 
+  /** Whether this member knows a current leader (it has heard from one, or leads itself). */
+  boolean knowsLeader() {
+    try {
+      return server.getDivision(group.getGroupId()).getInfo().getLeaderId() != null;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** Adds a listener told of every leadership change of this member (from Ratis' threads). */
   void addLeadershipListener(Consumer<Boolean> l) {
     leadershipListeners.add(l);
