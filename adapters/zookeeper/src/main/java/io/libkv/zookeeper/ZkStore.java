@@ -464,15 +464,7 @@ final class ZkStore implements Store {
   @Override
   public KVPair get(String key) {
     String k = Keys.normalize(key);
-    String path = pathOf(k);
-    Node n =
-        call(
-            "get",
-            k,
-            zk -> {
-              sync(zk);
-              return read(zk, path);
-            });
+    Node n = syncedRead("get", k);
     if (n == null || !n.stored()) {
       throw new KeyNotFoundException(k);
     }
@@ -482,16 +474,20 @@ final class ZkStore implements Store {
   @Override
   public boolean exists(String key) {
     String k = Keys.normalize(key);
-    String path = pathOf(k);
-    Node n =
-        call(
-            "exists",
-            k,
-            zk -> {
-              sync(zk);
-              return read(zk, path);
-            });
+    Node n = syncedRead("exists", k);
     return n != null && n.stored();
+  }
+
+  /** Reads the znode of {@code k} after a {@code sync}, or {@code null} if it is absent. */
+  private Node syncedRead(String op, String k) {
+    String path = pathOf(k);
+    return call(
+        op,
+        k,
+        zk -> {
+          sync(zk);
+          return read(zk, path);
+        });
   }
 
   @Override
