@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
@@ -15,9 +16,10 @@ import java.util.function.ToIntFunction;
  * one round trip per write; many writing at once share entries, so the cluster's write rate is no
  * longer bounded by the log's fsync rate.
  *
- * <p>Thread-safe and lock-free: submitters enqueue, then whichever thread wins a free in-flight
- * slot drains the queue and sends. Completions run on the transport's threads and complete the
- * callers' futures there, in submission order within a message.
+ * <p>Thread-safe and lock-free: submitters enqueue, then one thread at a time (whichever finds
+ * nobody else draining) takes batches off the queue and sends them, in queue order, while in-flight
+ * slots are free. Completions run on the transport's threads and complete the callers' futures
+ * there, in submission order within a message.
  *
  * @param <Q> a request
  * @param <R> its result
@@ -37,6 +39,7 @@ final class GroupCommitter<Q, R> {
   private final int maxInFlight;
   private final ConcurrentLinkedQueue<Pending<Q, R>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicBoolean draining = new AtomicBoolean();
   private volatile Function<Throwable, RuntimeException> closedError;
 
   GroupCommitter(
@@ -74,33 +77,45 @@ final class GroupCommitter<Q, R> {
     }
   }
 
+  /**
+   * Sends queued requests while in-flight slots are free. One thread at a time takes and sends (the
+   * {@code draining} flag), so batches leave in queue order and every request is in exactly one
+   * batch; a thread that finds another draining leaves its request to it, and the drainer looks at
+   * the queue and the slots again after letting go of the flag, so nothing is left behind.
+   */
   private void drain() {
-    while (!queue.isEmpty()) {
-      int n = inFlight.get();
-      if (n >= maxInFlight) {
-        return; // the completion of an outstanding message will drain again
+    while (!queue.isEmpty() && inFlight.get() < maxInFlight) {
+      if (!draining.compareAndSet(false, true)) {
+        return;
       }
-      if (!inFlight.compareAndSet(n, n + 1)) {
-        continue;
+      try {
+        while (inFlight.get() < maxInFlight) {
+          List<Pending<Q, R>> batch = take();
+          if (batch.isEmpty()) {
+            break;
+          }
+          inFlight.incrementAndGet();
+          sendBatch(batch);
+        }
+      } finally {
+        draining.set(false);
       }
-      List<Pending<Q, R>> batch = take();
-      if (batch.isEmpty()) {
-        inFlight.decrementAndGet();
-        continue;
-      }
-      sendBatch(batch);
     }
   }
 
+  /** Called by the drainer only; {@link #close} may empty the queue meanwhile. */
   private List<Pending<Q, R>> take() {
     List<Pending<Q, R>> batch = new ArrayList<>();
     long bytes = 0;
-    Pending<Q, R> p;
-    while (batch.size() < maxBatch && (p = queue.peek()) != null) {
-      if (!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) {
+    Pending<Q, R> next;
+    while (batch.size() < maxBatch && (next = queue.peek()) != null) {
+      if (!batch.isEmpty() && bytes + next.bytes > maxBatchBytes) {
         break;
       }
-      queue.poll();
+      Pending<Q, R> p = queue.poll(); // next, unless close() took it
+      if (p == null) {
+        break;
+      }
       batch.add(p);
       bytes += p.bytes;
     }

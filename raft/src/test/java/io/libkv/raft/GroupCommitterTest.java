@@ -1,0 +1,147 @@
+package io.libkv.raft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class GroupCommitterTest {
+  private final ExecutorService transport = Executors.newFixedThreadPool(3);
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    transport.shutdownNow();
+    assertTrue(transport.awaitTermination(10, TimeUnit.SECONDS));
+  }
+
+  /** A sender that answers each request with its negation, later, on another thread. */
+  private final class Recorder implements GroupCommitter.Sender<Integer, Integer> {
+    final ConcurrentLinkedQueue<List<Integer>> sent = new ConcurrentLinkedQueue<>();
+    final AtomicInteger inFlight = new AtomicInteger();
+    volatile int maxSeen;
+
+    @Override
+    public CompletableFuture<List<Integer>> send(List<Integer> batch) {
+      sent.add(List.copyOf(batch));
+      int n = inFlight.incrementAndGet();
+      maxSeen = Math.max(maxSeen, n);
+      CompletableFuture<List<Integer>> reply = new CompletableFuture<>();
+      transport.execute(
+          () -> {
+            if (ThreadLocalRandom.current().nextInt(4) == 0) {
+              Thread.yield();
+            }
+            inFlight.decrementAndGet();
+            reply.complete(batch.stream().map(i -> -i).toList());
+          });
+      return reply;
+    }
+  }
+
+  /**
+   * Many threads submitting at once while replies arrive on other threads: every request is sent in
+   * exactly one batch, gets its own result, and each thread's requests leave in the order it made
+   * them. (A drain that peeked one request and polled another once sent a request twice and lost
+   * its neighbour, whose caller then waited forever.)
+   */
+  @RepeatedTest(10)
+  void everyRequestIsSentOnceInOrderAndAnswered() throws Exception {
+    Recorder rec = new Recorder();
+    int maxInFlight = 3;
+    GroupCommitter<Integer, Integer> gc = new GroupCommitter<>(rec, i -> 8, 16, 64, maxInFlight);
+    int threads = 6;
+    int perThread = 2_000;
+    List<List<CompletableFuture<Integer>>> futures = new ArrayList<>();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> submitters = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      List<CompletableFuture<Integer>> mine = new ArrayList<>();
+      futures.add(mine);
+      int base = t * perThread;
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                for (int i = 1; i <= perThread; i++) {
+                  mine.add(gc.submit(base + i));
+                }
+              });
+      th.start();
+      submitters.add(th);
+    }
+    go.countDown();
+    for (Thread th : submitters) {
+      th.join();
+    }
+    for (int t = 0; t < threads; t++) {
+      for (int i = 0; i < perThread; i++) {
+        int request = t * perThread + i + 1;
+        assertEquals(
+            -request, futures.get(t).get(i).get(10, TimeUnit.SECONDS), "request " + request);
+      }
+    }
+    List<Integer> all = new ArrayList<>();
+    for (List<Integer> batch : rec.sent) {
+      assertTrue(batch.size() <= 16, "batch of " + batch.size());
+      assertTrue(batch.size() * 8 <= 64, "batch of " + batch.size() * 8 + " bytes");
+      all.addAll(batch);
+    }
+    assertEquals(threads * perThread, all.size(), "requests sent, counting repeats");
+    int[] last = new int[threads];
+    for (int r : all) {
+      int t = (r - 1) / perThread;
+      assertTrue(r > last[t], "thread " + t + " sent " + r + " after " + last[t]);
+      last[t] = r;
+    }
+    assertTrue(rec.maxSeen <= maxInFlight, "in flight at once: " + rec.maxSeen);
+  }
+
+  @Test
+  void aFailedBatchFailsItsRequestsAndTheNextOnesStillGo() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    GroupCommitter<Integer, Integer> gc =
+        new GroupCommitter<>(
+            batch ->
+                calls.incrementAndGet() == 1
+                    ? CompletableFuture.failedFuture(new IllegalStateException("boom"))
+                    : CompletableFuture.completedFuture(batch),
+            i -> 1,
+            100,
+            100,
+            1);
+    CompletableFuture<Integer> first = gc.submit(1);
+    assertTrue(first.isCompletedExceptionally());
+    assertEquals(2, gc.submit(2).get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void closeFailsWhatIsQueuedAndEverythingAfter() throws Exception {
+    CompletableFuture<List<Integer>> never = new CompletableFuture<>();
+    GroupCommitter<Integer, Integer> gc = new GroupCommitter<>(batch -> never, i -> 1, 100, 100, 1);
+    CompletableFuture<Integer> sent = gc.submit(1);
+    CompletableFuture<Integer> queued = gc.submit(2);
+    gc.close(t -> new IllegalStateException("closed"));
+    assertTrue(queued.isCompletedExceptionally());
+    assertTrue(gc.submit(3).isCompletedExceptionally());
+    never.complete(List.of(-1));
+    assertEquals(-1, sent.get(5, TimeUnit.SECONDS));
+  }
+}
