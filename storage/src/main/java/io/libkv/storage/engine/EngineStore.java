@@ -2,6 +2,7 @@ package io.libkv.storage.engine;
 
 import io.libkv.spi.Keys;
 import io.libkv.spi.WatchQueue;
+import io.libkv.store.AsyncStore;
 import io.libkv.store.Config;
 import io.libkv.store.KVPair;
 import io.libkv.store.KeyModifiedException;
@@ -45,11 +46,16 @@ import java.util.concurrent.TimeoutException;
  *       writes the lock's key attached to its lease; the fencing token is the waiter's revision.
  * </ul>
  *
+ * <p>An {@link AsyncStore}: every key/value write is submitted at once on the caller's thread, so
+ * writes reach the {@link CommandSubmitter} (and through it the engine) in call order; the blocking
+ * calls wait for their async form. {@link #close()} fails writes still pending with a {@link
+ * StoreException} (their outcome is unknown).
+ *
  * <p>Several stores may share one engine and hub (several clients of one data directory, or one
  * Raft member); each owns its watches, locks and renewal thread, released by {@link #close()}, and
  * runs {@code onClose} last. Thread-safe.
  */
-public final class EngineStore implements Store {
+public final class EngineStore implements AsyncStore {
   private static final int KEY_WATCH_CAPACITY = 256;
   // A resumed watch must not coalesce its replay: room for a whole default-sized history.
   private static final int RESUMED_WATCH_CAPACITY = EngineOptions.DEFAULT_HISTORY_SIZE + 1024;
@@ -65,6 +71,7 @@ public final class EngineStore implements Store {
   private final Set<WatchQueue<?>> watches = ConcurrentHashMap.newKeySet();
   private final Set<EngineLocker.Held> held = ConcurrentHashMap.newKeySet();
   private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
+  private final Set<CompletableFuture<?>> pendingWrites = ConcurrentHashMap.newKeySet();
   private final Object schedulerLock = new Object();
   private ScheduledThreadPoolExecutor scheduler; // guarded by schedulerLock
   private volatile Thread schedulerThread;
@@ -99,10 +106,15 @@ public final class EngineStore implements Store {
 
   @Override
   public void put(String key, byte[] value, WriteOptions options) {
+    await(putAsync(key, value, options), "put", key);
+  }
+
+  @Override
+  public CompletableFuture<KVPair> putAsync(String key, byte[] value, WriteOptions options) {
     String k = Keys.normalize(key);
     Keys.checkValue(value, maxValueBytes);
     long ttl = ttlMillis(WriteOptions.orNone(options));
-    expectOk(submit(new Command.Put(k, value, 0, ttl)));
+    return write(new Command.Put(k, value, 0, ttl), r -> ((CommandResult.Written) r).pair());
   }
 
   @Override
@@ -117,8 +129,13 @@ public final class EngineStore implements Store {
 
   @Override
   public void delete(String key) {
+    await(deleteAsync(key), "delete", key);
+  }
+
+  @Override
+  public CompletableFuture<Void> deleteAsync(String key) {
     String k = Keys.normalize(key);
-    expectOk(submit(new Command.Delete(k)));
+    return write(new Command.Delete(k), r -> null);
   }
 
   @Override
@@ -152,11 +169,23 @@ public final class EngineStore implements Store {
   @Override
   public void deleteTree(String directory) {
     String d = Keys.normalizeDirectory(directory);
-    expectOk(submit(new Command.DeleteTree(d)));
+    await(write(new Command.DeleteTree(d), r -> null), "deleteTree", d);
   }
 
   @Override
   public KVPair atomicPut(String key, byte[] value, KVPair previous, WriteOptions options) {
+    return await(atomicPutAsync(key, value, previous, options), "atomicPut", key);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: a {@code previous} pair without a positive index (which no store returns) is answered
+   * by a read before the call returns, without submitting anything.
+   */
+  @Override
+  public CompletableFuture<KVPair> atomicPutAsync(
+      String key, byte[] value, KVPair previous, WriteOptions options) {
     String k = Keys.normalize(key);
     Keys.checkValue(value, maxValueBytes);
     long ttl = ttlMillis(WriteOptions.orNone(options));
@@ -164,32 +193,108 @@ public final class EngineStore implements Store {
     if (previous != null) {
       expected = previous.lastIndex();
       if (expected <= 0) {
-        KvEntry now = read(v -> v.get(k));
-        if (now == null) {
-          throw new KeyNotFoundException(k);
-        }
-        throw new KeyModifiedException(k, expected, now.modRevision());
+        return staleIndex(k, expected);
       }
     }
-    CommandResult r = expectOk(submit(new Command.CasPut(k, value, expected, 0, ttl)));
-    return ((CommandResult.Written) r).pair();
+    return write(
+        new Command.CasPut(k, value, expected, 0, ttl), r -> ((CommandResult.Written) r).pair());
   }
 
   @Override
   public boolean atomicDelete(String key, KVPair previous) {
+    return await(atomicDeleteAsync(key, previous), "atomicDelete", key);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: a {@code previous} pair without a positive index (which no store returns) is answered
+   * by a read before the call returns, without submitting anything.
+   */
+  @Override
+  public CompletableFuture<Boolean> atomicDeleteAsync(String key, KVPair previous) {
     String k = Keys.normalize(key);
     if (previous == null) {
       throw new PreviousNotSpecifiedException(k);
     }
     if (previous.lastIndex() <= 0) {
-      KvEntry now = read(v -> v.get(k));
-      if (now == null) {
-        throw new KeyNotFoundException(k);
-      }
-      throw new KeyModifiedException(k, previous.lastIndex(), now.modRevision());
+      return staleIndex(k, previous.lastIndex());
     }
-    expectOk(submit(new Command.CasDelete(k, previous.lastIndex())));
-    return true;
+    return write(new Command.CasDelete(k, previous.lastIndex()), r -> Boolean.TRUE);
+  }
+
+  /** The error of a compare against an index no write ever had: the key is missing or moved on. */
+  private <T> CompletableFuture<T> staleIndex(String k, long expected) {
+    try {
+      KvEntry now = read(v -> v.get(k));
+      return CompletableFuture.failedFuture(
+          now == null
+              ? new KeyNotFoundException(k)
+              : new KeyModifiedException(k, expected, now.modRevision()));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * The one write path of the key/value calls: submits at once (so writes reach the submitter in
+   * call order), maps a domain error to its exception, and is failed by {@link #close()} if still
+   * pending then.
+   */
+  private <T> CompletableFuture<T> write(
+      Command c, java.util.function.Function<CommandResult, T> onOk) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    if (closed) {
+      out.completeExceptionally(new StoreException("Store closed: " + name));
+      return out;
+    }
+    pendingWrites.add(out);
+    CompletableFuture<CommandResult> f;
+    try {
+      f = submitter.submit(c);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete(
+        (r, e) -> {
+          pendingWrites.remove(out);
+          if (e != null) {
+            out.completeExceptionally(asStoreError(e, "apply " + c));
+          } else if (!r.isOk()) {
+            out.completeExceptionally(r.toException());
+          } else {
+            try {
+              out.complete(onOk.apply(r));
+            } catch (RuntimeException x) {
+              out.completeExceptionally(x);
+            }
+          }
+        });
+    if (closed) {
+      // close() may have run between the check above and the registration.
+      out.completeExceptionally(new StoreException("Store closed: " + name));
+    }
+    return out;
+  }
+
+  /** Waits for an async write; its failure is rethrown as the exception itself. */
+  private <T> T await(CompletableFuture<T> f, String call, String key) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(
+          "Interrupted while waiting for "
+              + call
+              + " of "
+              + key
+              + "; it may still be applied ("
+              + name
+              + ")",
+          e);
+    } catch (ExecutionException e) {
+      throw rethrow(e.getCause(), call + " " + key);
+    }
   }
 
   private static long ttlMillis(WriteOptions o) {
@@ -406,6 +511,9 @@ public final class EngineStore implements Store {
   }
 
   private static RuntimeException rethrow(Throwable cause, String what) {
+    if (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
     if (cause instanceof StoreException se) {
       return se;
     }
@@ -413,6 +521,18 @@ public final class EngineStore implements Store {
       return (RuntimeException) cause;
     }
     return new StoreException("Failed to " + what + ": " + cause, cause);
+  }
+
+  /** A submitter's failure as the exception a caller sees (a {@link StoreException} as is). */
+  private static Throwable asStoreError(Throwable e, String what) {
+    if (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e instanceof StoreException
+            || e instanceof IllegalArgumentException
+            || e instanceof IllegalStateException
+        ? e
+        : new StoreException("Failed to " + what + ": " + e, e);
   }
 
   void requireOpen() {
@@ -445,6 +565,11 @@ public final class EngineStore implements Store {
     StoreException end = new StoreException("Store closed: " + name);
     for (CompletableFuture<?> f : waits) {
       f.completeExceptionally(end);
+    }
+    for (CompletableFuture<?> f : pendingWrites) {
+      // The outcome is unknown: the write may still be applied after this.
+      f.completeExceptionally(
+          new StoreException("Store closed while a write was pending; it may be applied: " + name));
     }
     for (WatchQueue<?> q : List.copyOf(watches)) {
       q.close();
