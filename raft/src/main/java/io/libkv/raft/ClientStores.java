@@ -51,17 +51,16 @@ final class ClientStores {
             null);
     List<String> eps = channel.endpoints();
     long writeMs = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
+    // A read retries for connectionTimeout, its last attempt may take a request timeout: waiting
+    // that long reports the last attempt's failure (e.g. a TLS refusal), not a bare timeout.
+    Duration readWait = Duration.ofMillis(writeMs);
     KvReader reader =
         new KvReader() {
           @Override
           public <T> T read(Function<ReadView, T> fn) {
             return fn.apply(
                 ReadCodec.remoteView(
-                    req ->
-                        await(
-                            channel.query(req, settings.linearizableReads),
-                            settings.connectionTimeout,
-                            eps)));
+                    req -> await(channel.query(req, settings.linearizableReads), readWait, eps)));
           }
         };
     WatchHub hub = null;

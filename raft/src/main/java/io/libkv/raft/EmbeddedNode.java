@@ -325,7 +325,9 @@ public final class EmbeddedNode implements AutoCloseable {
   }
 
   private <T> T await(CompletableFuture<T> f, String what) {
-    long ms = settings.connectionTimeout.toMillis();
+    // The barrier retries for connectionTimeout and its last attempt may take a request timeout:
+    // waiting that long reports the last attempt's failure (e.g. a TLS refusal), not a timeout.
+    long ms = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
     try {
       return f.get(ms, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {

@@ -67,6 +67,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
             .setClientId(ClientId.randomId())
             .setRaftGroup(group)
             .setProperties(settings.clientProperties())
+            .setParameters(settings.parameters())
             .setRetryPolicy(retry);
     this.client = b.build();
     this.writes =

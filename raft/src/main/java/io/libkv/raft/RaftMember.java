@@ -60,6 +60,7 @@ final class RaftMember implements AutoCloseable {
             .setGroup(startGroup)
             .setStateMachine(stateMachine)
             .setProperties(settings.serverProperties(self, raftDir))
+            .setParameters(settings.parameters())
             .setOption(
                 formatted ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
             .build();
@@ -124,6 +125,15 @@ final class RaftMember implements AutoCloseable {
       return server.getDivision(group.getGroupId()).getInfo().getLeaderId() != null;
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /** This member's current Raft term, or -1 if its group is not running. */
+  long currentTerm() {
+    try {
+      return server.getDivision(group.getGroupId()).getInfo().getCurrentTerm();
+    } catch (IOException e) {
+      return -1;
     }
   }
 

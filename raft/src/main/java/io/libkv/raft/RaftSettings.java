@@ -1,7 +1,5 @@
 package io.libkv.raft;
 
-import io.libkv.store.Backend;
-import io.libkv.store.CallNotSupportedException;
 import io.libkv.store.Config;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -41,6 +40,8 @@ import org.apache.ratis.util.TimeDuration;
  *   <li>{@code embedded.maxInFlight}: log entries one store may have in flight (default 4).
  *   <li>{@code embedded.requestTimeoutMs}: Raft request timeout in ms (default 3000).
  * </ul>
+ *
+ * <p>{@link Config#tlsFiles()} switches on mutual TLS for every connection (see {@link RaftTls}).
  */
 final class RaftSettings {
   static final String READS = "embedded.reads";
@@ -49,6 +50,7 @@ final class RaftSettings {
   static final String ELECTION_TIMEOUT_MS = "embedded.electionTimeoutMs";
   static final String SNAPSHOT_THRESHOLD = "embedded.snapshotThreshold";
   static final String MAX_BATCH = "embedded.maxBatch";
+
   static final String MAX_IN_FLIGHT = "embedded.maxInFlight";
   static final String REQUEST_TIMEOUT_MS = "embedded.requestTimeoutMs";
 
@@ -76,14 +78,10 @@ final class RaftSettings {
   final long requestTimeoutMs;
   final Duration connectionTimeout;
 
+  /** Mutual TLS for every connection of members and clients, or {@code null} for plaintext. */
+  final RaftTls tls;
+
   private RaftSettings(Config config) {
-    if (config.tlsEnabled()) {
-      // Never ignore it silently: members and clients would talk in clear text.
-      throw new CallNotSupportedException(
-          Backend.EMBEDDED,
-          "TLS",
-          "the embedded backend has no TLS between members and clients yet");
-    }
     Map<String, String> o = config.options();
     for (String name : o.keySet()) {
       if (name.startsWith("embedded.") && !KNOWN.contains(name)) {
@@ -107,6 +105,7 @@ final class RaftSettings {
           throw new IllegalArgumentException(
               TRANSPORT + " must be 'grpc' or 'netty', was '" + t + "'");
     }
+    tls = RaftTls.of(config, transport == SupportedRpcType.GRPC);
     group = o.getOrDefault(GROUP, Peers.DEFAULT_GROUP);
     electionTimeoutMs = positive(o, ELECTION_TIMEOUT_MS, 1000, 50, 60_000);
     snapshotThreshold = positive(o, SNAPSHOT_THRESHOLD, 10_000, 1, Long.MAX_VALUE);
@@ -141,6 +140,18 @@ final class RaftSettings {
           name + " must be between " + min + " and " + max + ", was " + n);
     }
     return n;
+  }
+
+  /**
+   * The Ratis parameters shared by servers and clients: the TLS configuration (used by the gRPC
+   * server, its connections to other members, and clients' connections), if any.
+   */
+  Parameters parameters() {
+    Parameters p = new Parameters();
+    if (tls != null) {
+      GrpcConfigKeys.TLS.setConf(p, tls.grpc);
+    }
+    return p;
   }
 
   /** The properties shared by servers and clients: transport and timeouts. */

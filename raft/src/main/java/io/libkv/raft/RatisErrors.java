@@ -3,10 +3,17 @@ package io.libkv.raft;
 import io.libkv.store.NotReachableException;
 import io.libkv.store.StoreException;
 import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import javax.net.ssl.SSLException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 
 /** The one place where Ratis' exceptions become this project's {@link StoreException}s. */
@@ -20,6 +27,40 @@ final class RatisErrors {
       t = t.getCause();
     }
     return t;
+  }
+
+  /**
+   * Returns what a TLS failure in {@code t}'s causes says, or {@code null} if there is none: a
+   * failed handshake (untrusted or missing certificate, a plaintext peer) shows as an {@link
+   * SSLException} somewhere below Ratis' and gRPC's wrappers.
+   */
+  static String tlsRefusal(Throwable t) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    Deque<Throwable> todo = new ArrayDeque<>();
+    todo.add(t);
+    while (!todo.isEmpty()) {
+      Throwable c = todo.poll();
+      if (c == null || !seen.add(c)) {
+        continue;
+      }
+      if (c instanceof SSLException) {
+        return c.getClass().getSimpleName() + ": " + c.getMessage();
+      }
+      if (c.getCause() != null) {
+        todo.add(c.getCause());
+      }
+      todo.addAll(Arrays.asList(c.getSuppressed()));
+    }
+    return null;
+  }
+
+  private static boolean causeSays(Throwable t, String text) {
+    for (int depth = 0; t != null && depth < 20; t = t.getCause(), depth++) {
+      if (String.valueOf(t.getMessage()).contains(text)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -42,6 +83,29 @@ final class RatisErrors {
     // Every RaftException (not leader, retries exhausted, read index failed, closed, group
     // mismatch) is an IOException: the group did not answer in time.
     if (t instanceof IOException || t instanceof CancellationException) {
+      String tls = tlsRefusal(t);
+      if (tls != null) {
+        return new NotReachableException(
+            endpoints,
+            what
+                + " was refused by TLS ("
+                + tls
+                + "): the members and this store need certificates from the same CA (Config.tls"
+                + " with TlsFiles), and each member's certificate must name its host",
+            t);
+      }
+      if (causeSays(t, "Network closed for unknown reason")) {
+        // gRPC's words when the server hangs up during the handshake: a TLS member does that
+        // to a plaintext client.
+        return new NotReachableException(
+            endpoints,
+            what
+                + " got no answer from the Raft group: the members closed the connection without"
+                + " answering, as a member with TLS does to a client without it (if the cluster"
+                + " uses TLS, give this store Config.tls with TlsFiles too): "
+                + t.getMessage(),
+            t);
+      }
       return new NotReachableException(
           endpoints, what + " got no answer from the Raft group: " + t.getMessage(), t);
     }

@@ -1,0 +1,300 @@
+package io.libkv.raft;
+
+import io.libkv.store.Backend;
+import io.libkv.store.CallNotSupportedException;
+import io.libkv.store.Config;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509KeyManager;
+import javax.net.ssl.X509TrustManager;
+import org.apache.ratis.grpc.GrpcTlsConfig;
+
+/**
+ * Mutual TLS for an embedded cluster, from {@link Config.TlsFiles}: every member and every client
+ * presents the certificate of {@code certFile} (its chain) with the PKCS#8 key of {@code keyFile},
+ * and accepts only peers whose certificate chains to a CA of {@code caFile}. The files are read and
+ * checked once, when a member or store is opened, so a wrong file fails there with a message naming
+ * it, not later as a refused connection.
+ *
+ * <p>What is refused, and why:
+ *
+ * <ul>
+ *   <li>A {@link javax.net.ssl.SSLContext}: Ratis' gRPC transport builds its own (Netty) TLS
+ *       context from a key manager and a trust manager, which a finished {@code SSLContext} does
+ *       not hand out: {@link CallNotSupportedException}.
+ *   <li>The {@code netty} transport: Ratis 3.3.0 has TLS only on gRPC: {@link
+ *       CallNotSupportedException}.
+ *   <li>Files without a certificate and key, or without a CA file: the cluster's TLS is always
+ *       mutual, and trusting the JDK's public CAs would let any certificate they ever signed in:
+ *       {@link IllegalArgumentException}.
+ * </ul>
+ */
+final class RaftTls {
+  private static final Pattern PEM_KEY =
+      Pattern.compile(
+          "-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END \\1PRIVATE KEY-----");
+
+  final Config.TlsFiles files;
+  final GrpcTlsConfig grpc;
+
+  private RaftTls(Config.TlsFiles files, GrpcTlsConfig grpc) {
+    this.files = files;
+    this.grpc = grpc;
+  }
+
+  /**
+   * Reads the TLS settings of {@code config}, or returns {@code null} if it has none.
+   *
+   * @param grpcTransport whether the members talk gRPC (the only transport with TLS)
+   * @throws CallNotSupportedException for an {@code SSLContext}, or TLS on the netty transport
+   * @throws IllegalArgumentException naming the file that is missing, unreadable or unfit
+   */
+  static RaftTls of(Config config, boolean grpcTransport) {
+    if (!config.tlsEnabled()) {
+      return null;
+    }
+    if (config.sslContext().isPresent()) {
+      throw new CallNotSupportedException(
+          Backend.EMBEDDED,
+          "TLS from an SSLContext",
+          "Ratis' gRPC transport needs the key and trust material itself, which an SSLContext does"
+              + " not expose; give Config.TlsFiles (PEM certificate chain, PKCS#8 key, CA) instead");
+    }
+    if (!grpcTransport) {
+      throw new CallNotSupportedException(
+          Backend.EMBEDDED,
+          "TLS on embedded.transport=netty",
+          "Ratis 3.3.0 has TLS on its gRPC transport only; use embedded.transport=grpc (the"
+              + " default)");
+    }
+    Config.TlsFiles f = config.tlsFiles().orElseThrow();
+    if (f.certFile() == null) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS is mutual: every member and client needs its own certificate and key"
+              + " (Config.TlsFiles certFile and keyFile), signed by the cluster's CA");
+    }
+    if (f.caFile() == null) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS needs Config.TlsFiles caFile: the CA that signs the cluster's"
+              + " certificates (the JDK's public CAs are never trusted for a cluster)");
+    }
+    try {
+      List<X509Certificate> chain = certificates(f.certFile(), "certFile");
+      PrivateKey key = privateKey(f.keyFile());
+      List<X509Certificate> cas = certificates(f.caFile(), "caFile");
+      checkKeyMatches(key, chain.get(0), f);
+      checkDates(chain.get(0), f.certFile());
+      X509TrustManager trust = trustManager(cas);
+      checkSignedByCa(trust, chain, key, f);
+      X509KeyManager keys = keyManager(key, chain);
+      return new RaftTls(f, new GrpcTlsConfig(keys, trust, true));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: cannot use " + f + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] read(Path file, String what) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: cannot read " + what + " " + file + ": " + e, e);
+    }
+  }
+
+  private static List<X509Certificate> certificates(Path file, String what) {
+    byte[] pem = read(file, what);
+    List<X509Certificate> out = new ArrayList<>();
+    try {
+      for (Certificate c :
+          CertificateFactory.getInstance("X.509")
+              .generateCertificates(new ByteArrayInputStream(pem))) {
+        out.add((X509Certificate) c);
+      }
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: "
+              + what
+              + " "
+              + file
+              + " is not a PEM certificate file: "
+              + e.getMessage(),
+          e);
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: " + what + " " + file + " holds no certificate");
+    }
+    return out;
+  }
+
+  private static PrivateKey privateKey(Path file) {
+    String pem = new String(read(file, "keyFile"), StandardCharsets.US_ASCII);
+    Matcher m = PEM_KEY.matcher(pem);
+    if (!m.find()) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: keyFile " + file + " holds no PEM private key");
+    }
+    if (!m.group(1).isEmpty()) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: keyFile "
+              + file
+              + " is a '"
+              + m.group(1)
+              + "PRIVATE KEY'; give an unencrypted PKCS#8 key ('BEGIN PRIVATE KEY'), e.g. from"
+              + " `openssl pkcs8 -topk8 -nocrypt`");
+    }
+    byte[] der = Base64.getMimeDecoder().decode(m.group(2));
+    for (String algorithm : List.of("EC", "RSA", "Ed25519", "Ed448")) {
+      try {
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+      } catch (GeneralSecurityException | RuntimeException e) {
+        // not this algorithm; try the next
+      }
+    }
+    throw new IllegalArgumentException(
+        "EMBEDDED TLS: keyFile " + file + " is not a PKCS#8 EC, RSA, Ed25519 or Ed448 key");
+  }
+
+  private static void checkKeyMatches(PrivateKey key, X509Certificate cert, Config.TlsFiles f)
+      throws GeneralSecurityException {
+    if (!signs(key, cert.getPublicKey())) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: keyFile "
+              + f.keyFile()
+              + " is not the key of the certificate in certFile "
+              + f.certFile()
+              + " ("
+              + cert.getSubjectX500Principal()
+              + ")");
+    }
+  }
+
+  private static boolean signs(PrivateKey key, PublicKey pub) throws GeneralSecurityException {
+    String alg =
+        switch (key.getAlgorithm()) {
+          case "EC" -> "SHA256withECDSA";
+          case "RSA" -> "SHA256withRSA";
+          default -> key.getAlgorithm();
+        };
+    if (!key.getAlgorithm().equals(pub.getAlgorithm())) {
+      return false;
+    }
+    byte[] probe = new byte[32];
+    new SecureRandom().nextBytes(probe);
+    Signature s = Signature.getInstance(alg);
+    s.initSign(key);
+    s.update(probe);
+    byte[] sig = s.sign();
+    Signature v = Signature.getInstance(alg);
+    v.initVerify(pub);
+    v.update(probe);
+    return v.verify(sig);
+  }
+
+  private static void checkDates(X509Certificate cert, Path file) {
+    Date now = new Date();
+    if (now.after(cert.getNotAfter()) || now.before(cert.getNotBefore())) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: the certificate in certFile "
+              + file
+              + " ("
+              + cert.getSubjectX500Principal()
+              + ") is valid only from "
+              + cert.getNotBefore().toInstant()
+              + " to "
+              + cert.getNotAfter().toInstant());
+    }
+  }
+
+  private static X509TrustManager trustManager(List<X509Certificate> cas)
+      throws GeneralSecurityException {
+    KeyStore ks = emptyStore();
+    for (int i = 0; i < cas.size(); i++) {
+      ks.setCertificateEntry("ca-" + i, cas.get(i));
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+    tmf.init(ks);
+    for (TrustManager tm : tmf.getTrustManagers()) {
+      if (tm instanceof X509TrustManager x) {
+        return x;
+      }
+    }
+    throw new GeneralSecurityException("no X.509 trust manager");
+  }
+
+  /**
+   * The member's own certificate must chain to a CA it trusts: a certificate the cluster would
+   * refuse is a configuration error, said here rather than as refused connections later.
+   */
+  private static void checkSignedByCa(
+      X509TrustManager trust, List<X509Certificate> chain, PrivateKey key, Config.TlsFiles f) {
+    try {
+      String authType = key.getAlgorithm().equals("RSA") ? "RSA" : "EC";
+      trust.checkClientTrusted(chain.toArray(new X509Certificate[0]), authType);
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException(
+          "EMBEDDED TLS: the certificate in certFile "
+              + f.certFile()
+              + " ("
+              + chain.get(0).getSubjectX500Principal()
+              + ") is not trusted by the CAs in caFile "
+              + f.caFile()
+              + " for client use: "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static X509KeyManager keyManager(PrivateKey key, List<X509Certificate> chain)
+      throws GeneralSecurityException {
+    KeyStore ks = emptyStore();
+    // In memory only: the password protects nothing, PKCS12 just wants one.
+    char[] password = "libkv".toCharArray();
+    ks.setKeyEntry("libkv", key, password, chain.toArray(new X509Certificate[0]));
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, password);
+    for (KeyManager km : kmf.getKeyManagers()) {
+      if (km instanceof X509KeyManager x) {
+        return x;
+      }
+    }
+    throw new GeneralSecurityException("no X.509 key manager");
+  }
+
+  private static KeyStore emptyStore() throws GeneralSecurityException {
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try {
+      ks.load(null, null);
+    } catch (IOException e) {
+      throw new GeneralSecurityException(e);
+    }
+    return ks;
+  }
+}

@@ -1,0 +1,183 @@
+package io.libkv.raft;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.libkv.LibKV;
+import io.libkv.store.Backend;
+import io.libkv.store.Config;
+import io.libkv.store.KVPair;
+import io.libkv.store.KeyModifiedException;
+import io.libkv.store.NotReachableException;
+import io.libkv.store.Store;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Mutual TLS on a live embedded cluster: members and clients with certificates from the cluster's
+ * CA work; a client without a certificate, a client with a certificate from another CA, and a peer
+ * with a certificate from another CA get nowhere, and the cluster stays healthy. Certificates and
+ * CAs are made at run time ({@link TestPki}).
+ */
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class EmbeddedTlsIT {
+  private static final Duration REFUSED_WITHIN = Duration.ofSeconds(3);
+
+  @TempDir Path dir;
+  private TestPki ca;
+  private TestPki foreignCa;
+
+  @BeforeEach
+  void makeCas() {
+    ca = TestPki.newCa("libkv-cluster-ca", dir.resolve("pki"));
+    foreignCa = TestPki.newCa("someone-elses-ca", dir.resolve("foreign-pki"));
+  }
+
+  private static String chain(Throwable t) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      sb.append(c.getClass().getName()).append(": ").append(c.getMessage()).append("\n caused by ");
+    }
+    return sb.toString();
+  }
+
+  private static byte[] b(String s) {
+    return s.getBytes(UTF_8);
+  }
+
+  private EmbeddedCluster tlsCluster(Config.TlsFiles memberFiles) {
+    return EmbeddedCluster.builder()
+        .nodes(3)
+        .baseDir(dir.resolve("cluster"))
+        // A cold JVM's first TLS handshakes are slow on a small machine: 300 ms elections
+        // would time out over and over before the first leader.
+        .config(
+            Config.builder()
+                .tls(memberFiles)
+                .option(RaftSettings.ELECTION_TIMEOUT_MS, "1000")
+                .build())
+        .start();
+  }
+
+  private static Store client(EmbeddedCluster cluster, Config.Builder config) {
+    return LibKV.newStore(Backend.EMBEDDED, cluster.endpoints(), config.build());
+  }
+
+  @Test
+  void aThreeNodeTlsClusterServesPutsGetsAndCasToMembersAndClients() {
+    try (EmbeddedCluster cluster = tlsCluster(ca.issue("member", dir.resolve("member")))) {
+      cluster.awaitLeader();
+      try (Store member = cluster.openStore("n2");
+          Store client =
+              client(cluster, Config.builder().tls(ca.issue("app", dir.resolve("app"))))) {
+        member.put("tls/a", b("1"), null);
+        assertArrayEquals(b("1"), client.get("tls/a").value());
+        KVPair created = client.atomicPut("tls/b", b("x"), null, null);
+        KVPair updated = member.atomicPut("tls/b", b("y"), created, null);
+        assertThrows(
+            KeyModifiedException.class, () -> client.atomicPut("tls/b", b("z"), created, null));
+        assertTrue(client.atomicDelete("tls/b", updated));
+        assertEquals(List.of("tls/a"), member.list("tls").stream().map(KVPair::key).toList());
+      }
+    }
+  }
+
+  @Test
+  void clientsWithoutACertificateOrWithAForeignOneAreRefused() {
+    try (EmbeddedCluster cluster = tlsCluster(ca.issue("member", dir.resolve("member")))) {
+      cluster.awaitLeader();
+      try (Store s = cluster.openStore()) {
+        s.put("secret", b("s3cr3t"), null);
+      }
+      // Locally: a TLS config without a client certificate cannot work on a mutual-TLS cluster.
+      Config.TlsFiles caOnly = new Config.TlsFiles(null, null, ca.caFile);
+      IllegalArgumentException noCert =
+          assertThrows(
+              IllegalArgumentException.class, () -> client(cluster, Config.builder().tls(caOnly)));
+      assertTrue(noCert.getMessage().contains("certificate"), noCert.getMessage());
+
+      // A certificate from another CA (the client itself trusts the cluster's CA too).
+      Path bundle = TestPki.bundle(dir.resolve("both-cas.pem"), foreignCa, ca);
+      Config.TlsFiles foreign = foreignCa.issue("intruder", dir.resolve("intruder"), bundle);
+      try (Store intruder =
+          client(cluster, Config.builder().tls(foreign).connectionTimeout(REFUSED_WITHIN))) {
+        NotReachableException e =
+            assertThrows(NotReachableException.class, () -> intruder.get("secret"));
+        assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+        NotReachableException w =
+            assertThrows(NotReachableException.class, () -> intruder.put("x", b("1"), null));
+        assertTrue(w.getMessage().contains("TLS"), w.getMessage());
+      }
+      // No TLS at all.
+      try (Store plain = client(cluster, Config.builder().connectionTimeout(REFUSED_WITHIN))) {
+        NotReachableException e =
+            assertThrows(NotReachableException.class, () -> plain.get("secret"));
+        assertTrue(e.getMessage().contains("TLS"), () -> chain(e));
+      }
+      // The cluster is unharmed and nothing was written.
+      try (Store s = cluster.openStore()) {
+        assertArrayEquals(b("s3cr3t"), s.get("secret").value());
+        assertFalse(s.exists("x"));
+      }
+    }
+  }
+
+  @Test
+  void aPeerWithAForeignCertificateCannotTakeAMembersPlaceNorWinVotes() throws Exception {
+    Config.TlsFiles memberFiles = ca.issue("member", dir.resolve("member"));
+    try (EmbeddedCluster cluster = tlsCluster(memberFiles)) {
+      EmbeddedNode leader = cluster.awaitLeader();
+      String victim =
+          cluster.runningIds().stream()
+              .filter(id -> !id.equals(leader.id()))
+              .findFirst()
+              .orElseThrow();
+      try (Store s = cluster.openStore(leader.id())) {
+        s.put("before", b("1"), null);
+      }
+      long term = leader.member().currentTerm();
+      cluster.stop(victim);
+      // An impostor on the stopped member's address, with its id, an empty directory and a
+      // certificate from another CA: without TLS it would be sent the log and could vote.
+      Config impostorConfig =
+          Config.builder()
+              .tls(foreignCa.issue("impostor", dir.resolve("impostor-pki")))
+              .nodeId(victim)
+              .dataDir(dir.resolve("impostor"))
+              .connectionTimeout(REFUSED_WITHIN)
+              .option(RaftSettings.ELECTION_TIMEOUT_MS, "300")
+              .build();
+      try (EmbeddedNode impostor = EmbeddedNode.start(cluster.endpoints(), impostorConfig);
+          Store onImpostor = impostor.openStore();
+          Store s = cluster.openStore(leader.id())) {
+        // The cluster (two of three) goes on writing while the impostor campaigns.
+        for (int i = 0; i < 20; i++) {
+          s.put("during/" + i, b("v" + i), null);
+        }
+        NotReachableException e =
+            assertThrows(NotReachableException.class, () -> onImpostor.put("evil", b("1"), null));
+        assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+        assertFalse(impostor.knowsLeader(), "the impostor never heard from the leader");
+        assertEquals(0, impostor.appliedIndex(), "the impostor was sent no log entry");
+        assertTrue(leader.isLeader(), "the leader kept its place");
+        assertEquals(term, leader.member().currentTerm(), "no election was forced");
+        assertFalse(s.exists("evil"));
+      }
+      // The real member comes back and catches up.
+      EmbeddedNode back = cluster.restart(victim);
+      try (Store s = back.openStore()) {
+        assertArrayEquals(b("v19"), s.get("during/19").value());
+      }
+    }
+  }
+}
