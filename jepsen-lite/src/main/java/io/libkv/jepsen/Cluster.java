@@ -68,6 +68,24 @@ final class Cluster implements AutoCloseable {
 
     volatile boolean paused;
 
+    /**
+     * Whether the harness believes this node is in the Raft configuration. Spare nodes (kept for
+     * the membership nemesis) start outside it; a node removed by the nemesis leaves it.
+     */
+    volatile boolean member;
+
+    /** Whether this node joined the cluster during the run (its watch, if any, started late). */
+    volatile boolean joined;
+
+    /** With a process clock: how far (seconds) the node's whole clock is ahead of the real one. */
+    double processClockOffsetS;
+
+    /** With a process clock: the file libfaketime reads the node's offset from. */
+    final Path faketimeFile;
+
+    /** With crash simulation: where crashsim keeps the undo journals of unsynced writes. */
+    final Path undoDir;
+
     Node(String id, int index, int raftPort, int controlPort, int peerPort, Path dir) {
       this.id = id;
       this.peerPort = peerPort;
@@ -77,6 +95,8 @@ final class Cluster implements AutoCloseable {
       this.dataDir = dir.resolve(id + "-data");
       this.hostsFile = dir.resolve(id + ".hosts");
       this.logFile = dir.resolve(id + ".log");
+      this.faketimeFile = dir.resolve(id + ".faketime");
+      this.undoDir = dir.resolve(id + "-undo");
     }
 
     /** The process faults hit: the etcd server for the etcd reference, else the node itself. */
@@ -102,34 +122,68 @@ final class Cluster implements AutoCloseable {
   private final List<Node> nodes = new ArrayList<>();
   private final Map<String, Link> links = new LinkedHashMap<>();
   private final List<FaultProxy> proxies = new ArrayList<>();
-  private final String endpoints;
+  private final int size;
+  private final Path faketimeLibrary;
+  private final Path crashLibrary;
+
+  /** A cluster with no spare nodes, whose processes run on the real clock. */
+  Cluster(Backend backend, int size, Path dir, Map<String, String> options, PrintStream log) {
+    this(backend, size, 0, false, false, dir, options, log);
+  }
 
   /**
    * Allocates ports, writes hosts files and opens the proxies; {@link #start()} launches the nodes.
    *
    * @param backend EMBEDDED for the real thing; LMDB (one node, no peers) to test the harness
+   * @param size the members the cluster starts with
+   * @param spares nodes wired like the others (ports, hosts, proxies) but started only when the
+   *     membership nemesis adds them (EMBEDDED only)
+   * @param processClock run each node process under libfaketime, so {@link #shiftProcessClock}
+   *     moves every clock the JVM reads (System.nanoTime and currentTimeMillis, timed waits):
+   *     Ratis' election and heartbeat timers as well as the store's leases
+   * @param crashSim run each node process with the crashsim library (compiled here with {@code
+   *     cc}), so {@link #crash} can undo every write the node had not synced
    * @param options {@code embedded.*} options given to every node
+   * @throws IllegalStateException if {@code processClock} is asked for and libfaketime is missing,
+   *     or {@code crashSim} and no C compiler works
    */
-  Cluster(Backend backend, int size, Path dir, Map<String, String> options, PrintStream log) {
-    if (size < 1 || size > 9) {
-      throw new IllegalArgumentException("cluster size must be 1..9, was " + size);
+  Cluster(
+      Backend backend,
+      int size,
+      int spares,
+      boolean processClock,
+      boolean crashSim,
+      Path dir,
+      Map<String, String> options,
+      PrintStream log) {
+    if (size < 1 || size + spares > 9 || spares < 0) {
+      throw new IllegalArgumentException(
+          "cluster size must be 1..9 with its spares, was " + size + " + " + spares);
     }
     if (backend != Backend.EMBEDDED && backend != Backend.ETCD && size != 1) {
       throw new IllegalArgumentException(backend + " runs one node, not " + size);
     }
+    if (backend != Backend.EMBEDDED && spares != 0) {
+      throw new IllegalArgumentException(
+          "membership changes need the EMBEDDED backend, not " + backend);
+    }
+    this.size = size;
+    if (backend == Backend.ETCD && (processClock || crashSim)) {
+      throw new IllegalArgumentException("process-clock and crash need the harness's own nodes");
+    }
+    this.faketimeLibrary = processClock ? faketimeLibrary() : null;
+    this.crashLibrary = crashSim ? CrashSim.compile(dir) : null;
     this.backend = backend;
     this.dir = dir;
     this.options = Map.copyOf(options);
     this.log = log;
     try {
       Files.createDirectories(dir);
-      for (int i = 1; i <= size; i++) {
-        nodes.add(new Node("n" + i, i, freePort(), freePort(), freePort(), dir));
+      for (int i = 1; i <= size + spares; i++) {
+        Node n = new Node("n" + i, i, freePort(), freePort(), freePort(), dir);
+        n.member = i <= size;
+        nodes.add(n);
       }
-      endpoints =
-          nodes.stream()
-              .map(n -> n.id + "=" + n.id + ":" + n.raftPort)
-              .collect(Collectors.joining(","));
       String self = InetAddress.getLocalHost().getHostName();
       for (Node n : nodes) {
         StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n127.0.0.1 " + self + "\n");
@@ -171,6 +225,28 @@ final class Cluster implements AutoCloseable {
     }
   }
 
+  /** Where Debian's libfaketime is (package {@code libfaketime}, pulled in by {@code faketime}). */
+  static Path faketimeLibrary() {
+    String override = System.getenv("LIBKV_FAKETIME_LIB");
+    List<Path> candidates =
+        override != null
+            ? List.of(Path.of(override))
+            : List.of(
+                Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"),
+                Path.of("/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1"),
+                Path.of("/usr/lib/faketime/libfaketimeMT.so.1"));
+    return candidates.stream()
+        .filter(Files::isReadable)
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "the process-clock nemesis needs libfaketime (Debian: apt-get install"
+                        + " faketime), looked for "
+                        + candidates
+                        + "; set LIBKV_FAKETIME_LIB to its libfaketimeMT.so.1"));
+  }
+
   private static String proxyAddress(Node from, Node to) {
     return "127.0." + from.index + "." + to.index;
   }
@@ -181,8 +257,30 @@ final class Cluster implements AutoCloseable {
     }
   }
 
+  /** Every node, spares included. */
   List<Node> nodes() {
     return List.copyOf(nodes);
+  }
+
+  /** The nodes the harness believes are in the Raft configuration (running or not). */
+  List<Node> members() {
+    return nodes.stream().filter(n -> n.member).toList();
+  }
+
+  /** The nodes outside the configuration: spares, and removed nodes once stopped and wiped. */
+  List<Node> spares() {
+    return nodes.stream().filter(n -> !n.member && !n.running()).toList();
+  }
+
+  /** The size the cluster started with. */
+  int size() {
+    return size;
+  }
+
+  private static String endpoints(List<Node> ns) {
+    return ns.stream()
+        .map(n -> n.id + "=" + n.id + ":" + n.raftPort)
+        .collect(Collectors.joining(","));
   }
 
   Node node(String id) {
@@ -207,17 +305,18 @@ final class Cluster implements AutoCloseable {
         launchEtcd(n);
       }
     }
-    for (Node n : nodes) {
-      launch(n);
+    List<Node> initial = members();
+    for (Node n : initial) {
+      launch(n, endpoints(initial), false);
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    for (Node n : nodes) {
+    for (Node n : initial) {
       awaitServing(n, deadline);
     }
     awaitWritable(nodes.get(0), deadline);
   }
 
-  private void launch(Node n) {
+  private void launch(Node n, String endpoints, boolean join) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(JVM_FLAGS);
@@ -229,14 +328,38 @@ final class Cluster implements AutoCloseable {
     cmd.addAll(List.of("--control-port", Integer.toString(n.controlPort)));
     if (backend == Backend.EMBEDDED) {
       cmd.addAll(List.of("--endpoints", endpoints));
+      if (join) {
+        cmd.addAll(List.of("--join", "true"));
+      }
     } else if (backend == Backend.ETCD) {
       cmd.addAll(List.of("--endpoints", "http://127.0.0.1:" + n.raftPort));
     }
     options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
     try {
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      List<String> preload = new ArrayList<>();
+      if (crashLibrary != null) {
+        // crashsim resolves the directory it watches once, at start: it must exist by then.
+        Files.createDirectories(n.dataDir);
+        Files.createDirectories(n.undoDir);
+        preload.add(crashLibrary.toString());
+        pb.environment().put("CRASHSIM_DIR", n.dataDir.toString());
+        pb.environment().put("CRASHSIM_JOURNAL", n.undoDir.toString());
+      }
+      if (faketimeLibrary != null) {
+        // libfaketime re-reads the offset file once a second; the JVM's clock_gettime calls go
+        // through it, so System.nanoTime (Ratis' timers) moves with it. File times stay real.
+        writeFaketime(n);
+        preload.add(faketimeLibrary.toString());
+        pb.environment().put("FAKETIME_TIMESTAMP_FILE", n.faketimeFile.toString());
+        pb.environment().put("FAKETIME_CACHE_DURATION", "1");
+        pb.environment().put("NO_FAKE_STAT", "1");
+      }
+      if (!preload.isEmpty()) {
+        pb.environment().put("LD_PRELOAD", String.join(" ", preload));
+      }
       n.process =
-          new ProcessBuilder(cmd)
-              .redirectErrorStream(true)
+          pb.redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(n.logFile.toFile()))
               .start();
       n.paused = false;
@@ -339,9 +462,9 @@ final class Cluster implements AutoCloseable {
     }
   }
 
-  /** The running, unpaused node that says it leads, or {@code null} if none answers so. */
+  /** The running, unpaused member that says it leads, or {@code null} if none answers so. */
   Node leader() {
-    for (Node n : nodes) {
+    for (Node n : members()) {
       if (!n.running() || n.paused) {
         continue;
       }
@@ -370,6 +493,20 @@ final class Cluster implements AutoCloseable {
     }
   }
 
+  /**
+   * A simulated power loss: kill -9, then every write the node had not synced is undone (see {@link
+   * CrashSim}). Restart it with {@link #restart}.
+   *
+   * @return what was undone, for the log
+   */
+  String crash(Node n) {
+    if (crashLibrary == null) {
+      throw new IllegalStateException("the cluster was not started with crash simulation");
+    }
+    kill(n);
+    return CrashSim.rollBack(n.dataDir, n.undoDir);
+  }
+
   /** Starts a killed node again on its data directory and waits until it serves. */
   void restart(Node n, long timeoutMs) {
     if (n.running()) {
@@ -379,8 +516,71 @@ final class Cluster implements AutoCloseable {
       launchEtcd(n);
       return; // its NodeMain client is still up and reconnects by itself
     }
-    launch(n);
+    // A member restarts on its data: Ratis recovers its configuration from its own log.
+    launch(n, endpoints(members()), false);
     awaitServing(n, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+  }
+
+  /**
+   * Asks the cluster (through {@code via}'s control port) to make {@code newMembers} its whole
+   * configuration, retrying until it answers OK or {@code timeoutMs} passes. Setting the same
+   * configuration again is harmless, so a call whose answer was lost is simply repeated.
+   *
+   * @return whether the cluster confirmed the configuration
+   */
+  boolean setMembers(List<Node> vias, List<Node> newMembers, long timeoutMs) {
+    String request = "MEMBERS " + endpoints(newMembers);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    int attempt = 0;
+    while (true) {
+      List<Node> live = vias.stream().filter(n -> n.running() && !n.paused).toList();
+      if (!live.isEmpty()) {
+        Node via = live.get(attempt++ % live.size());
+        try (NodeClient c = new NodeClient(via.controlPort)) {
+          int left = (int) Math.max(1000, (deadline - System.nanoTime()) / 1_000_000);
+          if ("OK".equals(c.call(request, Math.min(left, 30_000)))) {
+            return true;
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      pause(500);
+    }
+  }
+
+  /**
+   * Starts spare node {@code n} as a new, empty member joining the cluster (Ratis starts it with no
+   * peers; it takes part once the configuration includes it), and waits until it serves its control
+   * port. Its data directory must not exist: a node id comes back only with no memory of its past.
+   */
+  void launchJoiner(Node n, long timeoutMs) {
+    if (n.member || n.running() || Files.exists(n.dataDir)) {
+      throw new IllegalStateException(
+          "node " + n.id + " is not a clean spare (member=" + n.member + ")");
+    }
+    List<Node> future = new ArrayList<>(members());
+    future.add(n);
+    launch(n, endpoints(future), true);
+    awaitServing(n, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+  }
+
+  /** Kills a node that is out of the configuration and deletes its data: it becomes a spare. */
+  void retire(Node n) {
+    if (n.member) {
+      throw new IllegalStateException("node " + n.id + " is still a member: its data must stay");
+    }
+    kill(n);
+    try (java.util.stream.Stream<Path> files = Files.walk(n.dataDir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // Never started.
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot wipe " + n.dataDir, e);
+    }
   }
 
   /** SIGSTOP: the process freezes, its sockets stay open. */
@@ -434,6 +634,43 @@ final class Cluster implements AutoCloseable {
   /** Heals every link and removes every delay. */
   void healAll() {
     links.values().forEach(Link::heal);
+  }
+
+  /** Whether the node processes run under libfaketime ({@link #shiftProcessClock} works). */
+  boolean hasProcessClock() {
+    return faketimeLibrary != null;
+  }
+
+  /**
+   * Moves node {@code n}'s whole process clock forward by {@code seconds} (within about a second,
+   * when libfaketime next reads the file). Never backwards: the offset only grows.
+   */
+  synchronized void shiftProcessClock(Node n, double seconds) {
+    if (faketimeLibrary == null) {
+      throw new IllegalStateException("the cluster was not started with a process clock");
+    }
+    if (!(seconds >= 0)) {
+      throw new IllegalArgumentException("a process clock only moves forward, not " + seconds);
+    }
+    n.processClockOffsetS += seconds;
+    writeFaketime(n);
+  }
+
+  private static void writeFaketime(Node n) {
+    Path tmp = n.faketimeFile.resolveSibling(n.faketimeFile.getFileName() + ".tmp");
+    try {
+      Files.writeString(
+          tmp,
+          String.format(java.util.Locale.ROOT, "+%.3f%n", n.processClockOffsetS),
+          StandardCharsets.UTF_8);
+      Files.move(
+          tmp,
+          n.faketimeFile,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + n.faketimeFile, e);
+    }
   }
 
   /** Sets a node's store clock: a forward jump and a new rate. */

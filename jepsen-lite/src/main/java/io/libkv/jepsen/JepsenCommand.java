@@ -39,7 +39,10 @@ public final class JepsenCommand implements Callable<Integer> {
       names = "--nemesis",
       split = ",",
       defaultValue = "partition,kill,pause,clock",
-      description = "Faults to inject, comma-separated: partition, kill, pause, clock (or none).")
+      description =
+          "Faults to inject, comma-separated: partition, isolate, kill, crash (needs cc),"
+              + " pause, clock, process-clock (needs libfaketime), member"
+              + " (or none).")
   List<String> nemeses;
 
   @Option(
@@ -78,9 +81,17 @@ public final class JepsenCommand implements Callable<Integer> {
       names = "--backend",
       defaultValue = "embedded",
       description =
-          "embedded (default), or etcd: the reference run against a real etcd cluster"
-              + " (/usr/bin/etcd; nemeses kill and pause only).")
+          "embedded (default); etcd: the reference run against a real etcd cluster"
+              + " (/usr/bin/etcd; nemeses kill and pause only); lmdb: one LMDB node, to check"
+              + " the harness (e.g. --node-option lmdb.sync=false --nemesis crash loses writes).")
   String backend;
+
+  @Option(
+      names = "--node-option",
+      description =
+          "A store option for every node, name=value (repeatable), e.g."
+              + " embedded.snapshotThreshold=200 or lmdb.sync=false.")
+  List<String> nodeOptions;
 
   @Option(
       names = "--dir",
@@ -110,9 +121,10 @@ public final class JepsenCommand implements Callable<Integer> {
         switch (backend.toLowerCase(Locale.ROOT)) {
           case "embedded" -> Backend.EMBEDDED;
           case "etcd" -> Backend.ETCD;
+          case "lmdb" -> Backend.LMDB;
           default ->
               throw new IllegalArgumentException(
-                  "--backend must be embedded or etcd, was '" + backend + "'");
+                  "--backend must be embedded, etcd or lmdb, was '" + backend + "'");
         };
     if (b == Backend.ETCD && !List.of("kill", "pause").containsAll(n)) {
       throw new IllegalArgumentException(
@@ -143,15 +155,26 @@ public final class JepsenCommand implements Callable<Integer> {
   }
 
   private JepsenRun.Options options(Backend b, long s, Path d, List<String> n) {
+    Map<String, String> storeOptions = new java.util.TreeMap<>();
+    if (b == Backend.EMBEDDED) {
+      storeOptions.put("embedded.reads", reads.toLowerCase(Locale.ROOT));
+      storeOptions.put("embedded.electionTimeoutMs", "1000");
+    }
+    for (String kv : nodeOptions == null ? List.<String>of() : nodeOptions) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--node-option needs name=value, was '" + kv + "'");
+      }
+      storeOptions.put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
     return new JepsenRun.Options(
         b,
-        nodes,
+        b == Backend.LMDB ? 1 : nodes,
         time,
         s,
         n,
         d,
-        Map.of(
-            "embedded.reads", reads.toLowerCase(Locale.ROOT), "embedded.electionTimeoutMs", "1000"),
+        storeOptions,
         keys,
         clients,
         true,

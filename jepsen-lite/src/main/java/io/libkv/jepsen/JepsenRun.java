@@ -138,7 +138,18 @@ final class JepsenRun {
         o.nemeses(),
         o.seed(),
         o.dir());
-    try (Cluster cluster = new Cluster(o.backend(), o.nodes(), o.dir(), o.storeOptions(), out)) {
+    // The membership nemesis needs one spare node to add (a removed node becomes the next spare).
+    int spares = o.nemeses().contains("member") ? 1 : 0;
+    try (Cluster cluster =
+        new Cluster(
+            o.backend(),
+            o.nodes(),
+            spares,
+            o.nemeses().contains("process-clock"),
+            o.nemeses().contains("crash"),
+            o.dir(),
+            o.storeOptions(),
+            out)) {
       cluster.start(180_000);
       out.printf(Locale.ROOT, "cluster up in %.1fs%n", (System.nanoTime() - t0) / 1e9);
       Random seeds = new Random(o.seed());
@@ -160,7 +171,7 @@ final class JepsenRun {
           long s = seeds.nextLong();
           threads.add(thread("lock-" + n.id, () -> lockClient(n, s)));
         }
-        if (o.watch()) {
+        if (o.watch() && n.member) {
           watchIds.put(n.id, startWatch(n));
         }
       }
@@ -279,6 +290,22 @@ final class JepsenRun {
     }
   }
 
+  /**
+   * Waits a little and answers true if {@code node} is not running (killed, or a spare not yet
+   * added): its clients do not fill the history with calls that certainly did nothing.
+   */
+  private static boolean idle(Cluster.Node node) {
+    if (node.running()) {
+      return false;
+    }
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return true;
+  }
+
   private static Thread thread(String name, Runnable r) {
     Thread t = new Thread(r, "jepsen-" + name);
     t.setDaemon(true);
@@ -294,6 +321,9 @@ final class JepsenRun {
     Map<String, String[]> lastRead = new HashMap<>();
     try (NodeClient c = new NodeClient(node.controlPort)) {
       while (!stop) {
+        if (idle(node)) {
+          continue;
+        }
         String key = "reg/" + random.nextInt(o.registerKeys());
         int roll = random.nextInt(100);
         String[] seen = lastRead.get(key);
@@ -318,6 +348,9 @@ final class JepsenRun {
         }
         if (op != null && op.outcome() == Op.Outcome.INFO) {
           process += 1000; // a process with an operation in doubt never issues another
+        }
+        if (op != null && op.outcome() == Op.Outcome.FAIL && !node.running()) {
+          idle(node); // killed meanwhile: no point calling it in a tight loop
         }
         think(random);
       }
@@ -381,7 +414,7 @@ final class JepsenRun {
   }
 
   private void finalRegisterReads(Cluster cluster) {
-    for (Cluster.Node n : cluster.nodes()) {
+    for (Cluster.Node n : cluster.members()) {
       try (NodeClient c = new NodeClient(n.controlPort)) {
         for (int k = 0; k < o.registerKeys(); k++) {
           read(c, 900_000 + n.index, "reg/" + k, new String[1]);
@@ -397,6 +430,9 @@ final class JepsenRun {
     Random random = new Random(clientId);
     try (NodeClient c = new NodeClient(node.controlPort)) {
       while (!stop) {
+        if (idle(node)) {
+          continue;
+        }
         String e = "e" + clientId + "-" + counter++;
         if ("OK".equals(c.call("PUT set/" + e + " 1", o.opTimeoutMs()))) {
           setAcked.add(e);
@@ -412,8 +448,9 @@ final class JepsenRun {
     }
     String a = null;
     long deadline = System.nanoTime() + 60_000_000_000L;
-    try (NodeClient c = new NodeClient(cluster.nodes().get(0).controlPort)) {
-      while (System.nanoTime() < deadline) {
+    List<Cluster.Node> members = cluster.members();
+    for (int i = 0; System.nanoTime() < deadline; i++) {
+      try (NodeClient c = new NodeClient(members.get(i % members.size()).controlPort)) {
         a = c.call("LIST set", 10_000);
         if (a != null && a.startsWith("OK")) {
           break;
@@ -446,6 +483,9 @@ final class JepsenRun {
     Random random = new Random(seed);
     try (NodeClient c = new NodeClient(node.controlPort)) {
       while (!stop) {
+        if (idle(node)) {
+          continue;
+        }
         String a = c.call("LOCK lock/fenced 3000 5000", o.opTimeoutMs() + 5000);
         if (a == null || !a.startsWith("OK ")) {
           continue;
@@ -512,13 +552,14 @@ final class JepsenRun {
     long missed = 0;
     long disorder = 0;
     List<String> acked = List.copyOf(watchAcked);
-    for (Cluster.Node n : cluster.nodes()) {
+    for (Cluster.Node n : cluster.members()) {
       Long id = watchIds.get(n.id);
       String a = null;
       long deadline = System.nanoTime() + 30_000_000_000L;
       Set<String> seen = new HashSet<>();
       try (NodeClient c = new NodeClient(n.controlPort)) {
-        if (id == null || !n.running()) {
+        // Members added during the run started no watch (a removed node lost its own).
+        if (id == null || !n.running() || !n.member || n.joined) {
           continue;
         }
         // The node was restarted if its watch is gone: a fresh watch from index 0 must replay all.

@@ -17,11 +17,23 @@ import java.util.Set;
  *
  * <p>Kinds: {@code partition} (isolate the leader, a random majority/minority split, or a bridge
  * where one node sees both sides), {@code isolate} (cut one node, by position, from all others),
- * {@code kill} (kill -9, restart later), {@code pause} (SIGSTOP longer than the election timeout,
- * then SIGCONT), {@code clock} (the node's store clock jumps forward or runs 0.25x to 4x fast).
+ * {@code kill} (kill -9, restart later), {@code crash} (a simulated power loss: kill -9, then every
+ * write the node had not fsynced is undone - see {@link CrashSim} - and it restarts later), {@code
+ * pause} (SIGSTOP longer than the election timeout, then SIGCONT), {@code clock} (the node's store
+ * clock jumps forward or runs 0.25x to 4x fast), {@code process-clock} (the node's whole process
+ * clock, under libfaketime, jumps 2-22 s forward or runs 2x/4x fast in one-second steps: Ratis'
+ * election and heartbeat timers see it too; it never goes back, so slow clocks are left to {@code
+ * clock}), {@code member} (a membership change through Raft joint consensus: remove a member - the
+ * leader or one by position - and, once the fault's time is up, stop it, wipe its data and add a
+ * spare node as a new empty member; or add the spare first and remove a member after). Targets are
+ * chosen among the current members, so faults compose with membership changes.
  */
 final class Nemesis {
-  static final Set<String> KINDS = Set.of("partition", "isolate", "kill", "pause", "clock");
+  static final Set<String> KINDS =
+      Set.of("partition", "isolate", "kill", "crash", "pause", "clock", "process-clock", "member");
+
+  /** How long one membership change (with its retries) may take before it counts as unconfirmed. */
+  private static final long MEMBER_CHANGE_MS = 60_000;
 
   private final Cluster cluster;
   private final Random random;
@@ -109,7 +121,7 @@ final class Nemesis {
   }
 
   private Cluster.Node target(int variant, int pick) {
-    List<Cluster.Node> nodes = cluster.nodes();
+    List<Cluster.Node> nodes = cluster.members();
     if (variant == 0) {
       Cluster.Node leader = cluster.leader();
       if (leader != null) {
@@ -120,7 +132,7 @@ final class Nemesis {
   }
 
   private Runnable inject(String kind, int variant, int pick, double r, long durMs) {
-    List<Cluster.Node> nodes = cluster.nodes();
+    List<Cluster.Node> nodes = cluster.members();
     switch (kind) {
       case "partition":
         {
@@ -206,6 +218,25 @@ final class Nemesis {
             }
           };
         }
+      case "crash":
+        {
+          Cluster.Node t = target(variant, pick);
+          String undone = cluster.crash(t);
+          note("crash (power loss) " + t + " for " + durMs + "ms: " + undone);
+          return () -> {
+            try {
+              cluster.restart(t, 120_000);
+              note("restarted " + t + " after the crash");
+            } catch (RuntimeException e) {
+              note(
+                  "restart of "
+                      + t
+                      + " after the crash failed, will retry at the end: "
+                      + e.getMessage().lines().findFirst().orElse(""));
+              cluster.kill(t);
+            }
+          };
+        }
       case "pause":
         {
           Cluster.Node t = target(variant, pick);
@@ -241,21 +272,206 @@ final class Nemesis {
             note("clock " + t + " back to 1.0x");
           };
         }
+      case "process-clock":
+        return shiftProcessClock(variant, pick, r, durMs);
+      case "member":
+        return changeMembers(variant, pick, r, durMs);
       default:
         throw new IllegalArgumentException("unknown nemesis " + kind);
     }
   }
 
-  /** Heals links, resumes paused nodes, restarts dead ones, resets clock rates. */
+  /**
+   * Moves a node's whole process clock: a single forward jump, or a fast clock made of one forward
+   * step a second (libfaketime reads its offset file once a second) for the fault's duration. The
+   * leader is named before and after, so the log shows whether Ratis' timers reacted.
+   */
+  private Runnable shiftProcessClock(int variant, int pick, double r, long durMs) {
+    if (!cluster.hasProcessClock()) {
+      throw new IllegalStateException("process-clock needs a cluster started with a process clock");
+    }
+    Cluster.Node t = target(variant, pick);
+    Cluster.Node leaderBefore = cluster.leader();
+    if (r < 0.5) {
+      double jump = 2 + r * 40;
+      cluster.shiftProcessClock(t, jump);
+      note(
+          String.format(
+              Locale.ROOT, "process clock %s jumps +%.1fs (leader %s)", t, jump, leaderBefore));
+      return () ->
+          note(
+              String.format(
+                  Locale.ROOT,
+                  "process clock %s now %.1fs ahead (leader %s)",
+                  t,
+                  t.processClockOffsetS,
+                  cluster.leader()));
+    }
+    int rate = r < 0.75 ? 2 : 4;
+    Thread stepper =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  Thread.sleep(1000);
+                  cluster.shiftProcessClock(t, rate - 1);
+                }
+              } catch (InterruptedException e) {
+                // Healed.
+              }
+            },
+            "process-clock-" + t);
+    stepper.setDaemon(true);
+    stepper.start();
+    note(
+        String.format(
+            Locale.ROOT,
+            "process clock %s runs at %dx for %dms (leader %s)",
+            t,
+            rate,
+            durMs,
+            leaderBefore));
+    return () -> {
+      stepper.interrupt();
+      try {
+        stepper.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      note(
+          String.format(
+              Locale.ROOT,
+              "process clock %s back to 1x, %.1fs ahead (leader %s)",
+              t,
+              t.processClockOffsetS,
+              cluster.leader()));
+    };
+  }
+
+  /**
+   * A membership change: variants 0 (the leader) and 1 (a member by position) remove a member now,
+   * leave it running outside the configuration for the fault's duration (its clients keep calling
+   * it), then stop it, wipe its data and add a spare; variant 2 adds a spare now and removes a
+   * member (by {@code r}) at the end.
+   */
+  private Runnable changeMembers(int variant, int pick, double r, long durMs) {
+    List<Cluster.Node> spares = cluster.spares();
+    if (spares.isEmpty() || cluster.members().size() < 2) {
+      note("member change skipped: no spare node or too few members " + cluster.members());
+      return () -> {};
+    }
+    Cluster.Node joiner = spares.get(pick % spares.size());
+    if (variant == 2) {
+      add(joiner);
+      return () -> {
+        List<Cluster.Node> old = new ArrayList<>(cluster.members());
+        old.remove(joiner);
+        if (!old.isEmpty() && cluster.members().size() > cluster.size()) {
+          Cluster.Node victim = old.get((int) (r * old.size()) % old.size());
+          if (remove(victim, 0)) {
+            retire(victim);
+          }
+        }
+      };
+    }
+    Cluster.Node victim = target(variant, pick);
+    boolean removed = remove(victim, durMs);
+    return () -> {
+      if (removed) {
+        retire(victim);
+      }
+      add(joiner);
+    };
+  }
+
+  private boolean remove(Cluster.Node victim, long durMs) {
+    List<Cluster.Node> rest = new ArrayList<>(cluster.members());
+    boolean wasLeader = victim == cluster.leader();
+    rest.remove(victim);
+    long t0 = System.nanoTime();
+    boolean ok = cluster.setMembers(rest, rest, MEMBER_CHANGE_MS);
+    if (ok) {
+      victim.member = false;
+      note(
+          String.format(
+              Locale.ROOT,
+              "member remove %s (leader=%s) -> %s in %dms%s",
+              victim,
+              wasLeader,
+              rest,
+              (System.nanoTime() - t0) / 1_000_000,
+              durMs > 0 ? ", left running outside the cluster for " + durMs + "ms" : ""));
+    } else {
+      // Unknown whether the change took effect: keep it a member with its data, which is safe
+      // either way (a member cannot be wiped, a non-member's data is never needed).
+      note("member remove " + victim + " unconfirmed: still counted as a member");
+    }
+    return ok;
+  }
+
+  private void retire(Cluster.Node n) {
+    cluster.retire(n);
+    note("member " + n + " stopped and wiped");
+  }
+
+  private void add(Cluster.Node joiner) {
+    List<Cluster.Node> before = cluster.members();
+    List<Cluster.Node> after = new ArrayList<>(before);
+    after.add(joiner);
+    long t0 = System.nanoTime();
+    try {
+      cluster.launchJoiner(joiner, 120_000);
+    } catch (RuntimeException e) {
+      cluster.kill(joiner);
+      cluster.retire(joiner);
+      note("member add " + joiner + " failed: it did not start: " + firstLine(e));
+      return;
+    }
+    List<Cluster.Node> vias = new ArrayList<>(after);
+    if (cluster.setMembers(vias, after, MEMBER_CHANGE_MS)) {
+      joiner.member = true;
+      joiner.joined = true;
+      note(
+          String.format(
+              Locale.ROOT,
+              "member add %s (new, empty) -> %s in %dms",
+              joiner,
+              after,
+              (System.nanoTime() - t0) / 1_000_000));
+    } else if (cluster.setMembers(before, before, MEMBER_CHANGE_MS)) {
+      cluster.retire(joiner);
+      note("member add " + joiner + " not confirmed; configuration set back to " + before);
+    } else {
+      // Neither confirmed: the joiner may be in the configuration, so it keeps its data.
+      joiner.member = true;
+      joiner.joined = true;
+      note("member add " + joiner + " unconfirmed: counted as a member, data kept");
+    }
+  }
+
+  private static String firstLine(RuntimeException e) {
+    return String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+  }
+
+  /**
+   * Heals links, resumes paused nodes, restarts dead members, stops nodes removed from the
+   * configuration, resets clock rates.
+   */
   void healEverything() {
     cluster.healAll();
     for (Cluster.Node n : cluster.nodes()) {
       cluster.resume(n);
+      if (!n.member) {
+        if (n.running()) {
+          retire(n);
+        }
+        continue;
+      }
       if (!n.running()) {
         cluster.restart(n, 180_000);
       }
       cluster.clock(n, 0, 1.0);
     }
-    note("healed everything");
+    note("healed everything, members " + cluster.members());
   }
 }

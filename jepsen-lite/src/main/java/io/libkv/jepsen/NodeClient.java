@@ -16,12 +16,14 @@ import java.nio.charset.StandardCharsets;
  * (the outcome is unknown) and drops the connection; the next call reconnects. A node that refuses
  * the connection yields {@link #UNSENT}: the request certainly did nothing.
  *
- * <p>Commands: {@code PING}; {@code ROLE} ({@code OK leader} or {@code OK follower}); {@code GET k}
- * (answers {@code OK value index} or {@code NOTFOUND}); {@code PUT k v}; {@code CAS k v prevIndex}
- * (0 creates; {@code OK index} or {@code CONFLICT}); {@code LIST dir}; {@code LOCK k ttlMs waitMs}
- * ({@code OK token lockId}); {@code UNLOCK lockId}; {@code WATCH k afterIndex} ({@code OK
- * watchId}); {@code WATCHLOG watchId} ({@code OK idx:value ...}); {@code CLOCK jumpMs rate}. Store
- * errors come back as {@code ERR Type message}.
+ * <p>Commands: {@code PING}; {@code NANOTIME} ({@code OK nanos}: the process's System.nanoTime);
+ * {@code ROLE} ({@code OK leader} or {@code OK follower}); {@code GET k} (answers {@code OK value
+ * index} or {@code NOTFOUND}); {@code PUT k v}; {@code CAS k v prevIndex} (0 creates; {@code OK
+ * index} or {@code CONFLICT}); {@code LIST dir}; {@code LOCK k ttlMs waitMs} ({@code OK token
+ * lockId}); {@code UNLOCK lockId}; {@code WATCH k afterIndex} ({@code OK watchId}); {@code WATCHLOG
+ * watchId} ({@code OK idx:value ...}); {@code CLOCK jumpMs rate}; {@code MEMBERS id=host:port,...}
+ * (replaces the Raft configuration; OK once it is committed). Store errors come back as {@code ERR
+ * Type message}.
  *
  * <p>Not thread-safe: one client per harness thread.
  */

@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * request and per answer (see {@link NodeClient} for the commands).
  *
  * <p>Usage: {@code NodeMain --backend EMBEDDED --id n1 --endpoints n1=n1:7001,n2=... --data DIR
- * --control-port P [--option name=value]...}. Prints {@code READY} when the control port serves.
+ * --control-port P [--join true] [--option name=value]...} ({@code --join true}: a new member that
+ * waits to be added to the configuration). Prints {@code READY} when the control port serves.
  */
 final class NodeMain {
   private final Store store;
@@ -85,7 +86,11 @@ final class NodeMain {
     EmbeddedNode member = null;
     Store store;
     if (backend == Backend.EMBEDDED) {
-      member = EmbeddedNode.start(endpoints, cb.build());
+      // A joiner starts with no peers and takes part once a member adds it (MEMBERS).
+      member =
+          Boolean.parseBoolean(a.getOrDefault("--join", "false"))
+              ? EmbeddedNode.join(endpoints, cb.build())
+              : EmbeddedNode.start(endpoints, cb.build());
       store = member.openStore();
     } else {
       store = LibKV.newStore(backend, endpoints, cb.build());
@@ -181,6 +186,8 @@ final class NodeMain {
     switch (c[0]) {
       case "PING":
         return "OK";
+      case "NANOTIME":
+        return "OK " + System.nanoTime();
       case "ROLE":
         return member != null && member.isLeader() ? "OK leader" : "OK follower";
       case "GET":
@@ -246,6 +253,12 @@ final class NodeMain {
             return "OK" + (log.isEmpty() ? "" : " " + String.join(" ", log));
           }
         }
+      case "MEMBERS":
+        if (member == null) {
+          return "ERR CallNotSupported membership changes need an EMBEDDED member";
+        }
+        member.setMembers(Arrays.asList(c[1].split(",")));
+        return "OK";
       case "CLOCK":
         clock.adjust(Long.parseLong(c[1]) * 1_000_000L, Double.parseDouble(c[2]));
         return "OK";

@@ -68,11 +68,36 @@ class ClusterTest {
   }
 
   @Test
+  void sparesAreWiredButOutsideTheConfiguration(@TempDir Path dir) throws IOException {
+    try (Cluster c = new Cluster(Backend.EMBEDDED, 3, 1, false, false, dir, Map.of(), QUIET)) {
+      Cluster.Node n4 = c.node("n4");
+      assertEquals(List.of("n1", "n2", "n3"), c.members().stream().map(n -> n.id).toList());
+      assertEquals(List.of(n4), c.spares());
+      assertTrue(Files.readAllLines(c.node("n1").hostsFile).contains("127.0.1.4 n4"));
+      assertTrue(Files.readAllLines(n4.hostsFile).contains("127.0.4.2 n2"));
+      assertTrue(!c.link("n4", "n1").isCut());
+      // A member's data is never wiped; a joiner must start from nothing.
+      assertThrows(IllegalStateException.class, () -> c.retire(c.node("n1")));
+      Files.createDirectories(n4.dataDir);
+      assertThrows(IllegalStateException.class, () -> c.launchJoiner(n4, 1000));
+      c.retire(n4);
+      assertTrue(!Files.exists(n4.dataDir));
+      assertThrows(IllegalStateException.class, () -> c.shiftProcessClock(n4, 1));
+    }
+  }
+
+  @Test
   void refusesNonsenseSizes(@TempDir Path dir) {
     assertThrows(
         IllegalArgumentException.class,
         () -> new Cluster(Backend.EMBEDDED, 0, dir, Map.of(), QUIET));
     assertThrows(
         IllegalArgumentException.class, () -> new Cluster(Backend.LMDB, 3, dir, Map.of(), QUIET));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Cluster(Backend.ETCD, 3, 1, false, false, dir, Map.of(), QUIET));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Cluster(Backend.EMBEDDED, 8, 2, false, false, dir, Map.of(), QUIET));
   }
 }
