@@ -1,12 +1,12 @@
 package io.libkv.raft;
 
 import io.libkv.spi.StoreProvider;
+import io.libkv.storage.engine.OwnerOnly;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
 import io.libkv.store.Store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -66,7 +66,7 @@ public final class EmbeddedStoreProvider implements StoreProvider {
                         "EMBEDDED member " + config.nodeId().get() + " needs a dataDir"));
     Path key;
     try {
-      Files.createDirectories(dir);
+      OwnerOnly.createDirectories(dir);
       key = dir.toRealPath();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + dir, e);

@@ -6,6 +6,7 @@ import io.libkv.storage.engine.CommandCodec;
 import io.libkv.storage.engine.CommandResult;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.storage.engine.MalformedCommandException;
+import io.libkv.storage.engine.OwnerOnly;
 import io.libkv.storage.engine.SnapshotInfo;
 import io.libkv.store.Config;
 import io.libkv.store.StoreException;
@@ -168,7 +169,7 @@ final class EngineState implements ReplicatedState {
     Path tmp = file.resolveSibling(file.getFileName() + ".restore");
     deleteTree(tmp);
     try {
-      Files.createDirectories(tmp);
+      OwnerOnly.createDirectories(tmp);
       try {
         Files.createLink(tmp.resolve("data.mdb"), file);
       } catch (IOException | UnsupportedOperationException e) {

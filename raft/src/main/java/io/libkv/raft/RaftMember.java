@@ -1,5 +1,7 @@
 package io.libkv.raft;
 
+import io.libkv.storage.engine.OwnerOnly;
+import io.libkv.store.StoreException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -51,7 +53,7 @@ final class RaftMember implements AutoCloseable {
     this.state = state;
     this.stateMachine = new KvStateMachine(state, this::onLeadership);
     Path raftDir = dataDir.resolve("raft");
-    Files.createDirectories(raftDir);
+    OwnerOnly.createDirectories(raftDir);
     boolean formatted = Files.isDirectory(raftDir.resolve(group.getGroupId().getUuid().toString()));
     RaftGroup startGroup = join && !formatted ? RaftGroup.valueOf(group.getGroupId()) : group;
     this.server =
@@ -80,11 +82,28 @@ final class RaftMember implements AutoCloseable {
       StateFactory states,
       boolean join) {
     ReplicatedState state;
+    String id = self.getId().toString();
     try {
-      Files.createDirectories(dataDir);
-      state = states.open(dataDir.resolve("kv"));
+      OwnerOnly.createDirectories(dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + dataDir, e);
+    }
+    try {
+      state = states.open(dataDir.resolve("kv"));
+    } catch (StoreException e) {
+      throw DataDirCheck.damaged(
+          id,
+          dataDir,
+          "kv/ (the member's copy of the data) cannot be opened ("
+              + e.getMessage()
+              + "); deleting only kv/ also works: it is rebuilt from the member's snapshot and log",
+          e);
+    }
+    try {
+      DataDirCheck.beforeStart(id, dataDir, group.getGroupId(), state.appliedIndex());
+    } catch (RuntimeException e) {
+      state.close();
+      throw e;
     }
     RaftMember m = null;
     try {
@@ -109,6 +128,12 @@ final class RaftMember implements AutoCloseable {
                 + ": "
                 + io.getMessage(),
             io);
+      }
+      // Ratis reports a Raft log, snapshot or metadata file it cannot load as one of these.
+      if (e instanceof java.util.concurrent.CompletionException
+          || e instanceof IllegalStateException
+          || e instanceof UncheckedIOException) {
+        throw DataDirCheck.ratisRefused(self.getId().toString(), dataDir, e);
       }
       throw (RuntimeException) e;
     }

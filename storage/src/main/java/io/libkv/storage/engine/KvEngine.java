@@ -138,7 +138,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
     JvmAccess.requireNioAccess("libkv LMDB engine");
     Path real;
     try {
-      Files.createDirectories(dir);
+      OwnerOnly.createDirectories(dir);
       real = dir.toRealPath();
     } catch (IOException e) {
       throw new StoreException("Cannot create the LMDB data directory " + dir + ": " + e, e);
@@ -927,7 +927,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
   public SnapshotInfo snapshotTo(Path target) {
     Objects.requireNonNull(target, "target");
     try {
-      Files.createDirectories(target);
+      OwnerOnly.createDirectories(target);
       try (Stream<Path> s = Files.list(target)) {
         if (s.findAny().isPresent()) {
           throw new IllegalArgumentException("snapshot target is not empty: " + target);
@@ -944,6 +944,12 @@ public final class KvEngine implements KvReader, AutoCloseable {
       throw LmdbErrors.map("copy a snapshot to " + target, dir, e);
     } finally {
       gate.readLock().unlock();
+    }
+    try {
+      // LMDB creates the copy with 0666 less the umask; it holds every key and value.
+      OwnerOnly.restrictFile(target.resolve("data.mdb"));
+    } catch (IOException e) {
+      throw new StoreException("Cannot restrict snapshot " + target + " to its owner: " + e, e);
     }
     return inspectSnapshot(target);
   }
@@ -1037,7 +1043,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
               .setMapSize(mapSize)
               .setMaxDbs(8)
               .setMaxReaders(options.maxReaders())
-              .open(f, flags);
+              .open(f, OwnerOnly.LMDB_FILE_MODE, flags);
       kv = env.openDbi("kv", DbiFlags.MDB_CREATE);
       hist = env.openDbi("hist", DbiFlags.MDB_CREATE);
       lease = env.openDbi("lease", DbiFlags.MDB_CREATE);

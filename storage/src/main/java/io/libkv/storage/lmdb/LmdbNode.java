@@ -3,6 +3,7 @@ package io.libkv.storage.lmdb;
 import io.libkv.storage.engine.EngineOptions;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.storage.engine.LeaseReaper;
+import io.libkv.storage.engine.OwnerOnly;
 import io.libkv.storage.engine.WatchHub;
 import io.libkv.store.MonotonicClock;
 import io.libkv.store.StoreException;
@@ -39,9 +40,12 @@ final class LmdbNode {
     FileChannel ch;
     FileLock lock;
     try {
-      ch =
-          FileChannel.open(
-              dir.resolve("libkv.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      Path lockPath = dir.resolve("libkv.lock");
+      boolean existed = Files.exists(lockPath);
+      ch = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      if (!existed) {
+        OwnerOnly.restrictFile(lockPath);
+      }
       try {
         lock = ch.tryLock();
       } catch (OverlappingFileLockException ex) {
@@ -95,7 +99,7 @@ final class LmdbNode {
   static LmdbNode acquire(Path dir, EngineOptions options, MonotonicClock clock) {
     Path real;
     try {
-      Files.createDirectories(dir);
+      OwnerOnly.createDirectories(dir);
       real = dir.toRealPath();
     } catch (IOException e) {
       throw new StoreException("Cannot create the LMDB data directory " + dir + ": " + e, e);
