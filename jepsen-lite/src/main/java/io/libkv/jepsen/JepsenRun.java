@@ -72,9 +72,11 @@ final class JepsenRun {
       long watchMissed,
       long watchOutOfOrder,
       List<String> faults,
+      List<String> nodesDown,
       Path reportDir) {
     boolean passed() {
-      return register == Verdict.VALID
+      return nodesDown.isEmpty()
+          && register == Verdict.VALID
           && lostWrites == 0
           && staleLockWrites == 0
           && watchMissed == 0
@@ -90,6 +92,7 @@ final class JepsenRun {
               + "lock: %d fenced writes accepted, %d stale refused, %d stale accepted%n"
               + "watch: %d acknowledged writes, %d missed by a watcher, %d out of order%n"
               + "faults: %d%n"
+              + "%s"
               + "acknowledged writes lost: %d%n"
               + "verdict: %s (report in %s)",
           seed,
@@ -106,6 +109,9 @@ final class JepsenRun {
           watchMissed,
           watchOutOfOrder,
           faults.size(),
+          nodesDown.isEmpty()
+              ? ""
+              : "members that did not start again: " + nodesDown + System.lineSeparator(),
           lostWrites + watchMissed,
           passed() ? "PASS" : "FAIL",
           reportDir);
@@ -231,6 +237,7 @@ final class JepsenRun {
               watch[0],
               watch[1],
               nemesis.faults(),
+              nemesis.unrecovered(),
               reportDir);
       out.println(report.summary());
       return report;

@@ -41,6 +41,7 @@ final class Nemesis {
   private final PrintStream out;
   private final long startNs;
   private final List<String> faults = new ArrayList<>();
+  private final List<String> unrecovered = new ArrayList<>();
   private final long minFaultMs;
   private final long maxFaultMs;
 
@@ -69,6 +70,13 @@ final class Nemesis {
   List<String> faults() {
     synchronized (faults) {
       return List.copyOf(faults);
+    }
+  }
+
+  /** Members that could not be restarted when everything was healed (each with the reason). */
+  List<String> unrecovered() {
+    synchronized (faults) {
+      return List.copyOf(unrecovered);
     }
   }
 
@@ -220,20 +228,25 @@ final class Nemesis {
         }
       case "crash":
         {
-          Cluster.Node t = target(variant, pick);
-          String undone = cluster.crash(t);
-          note("crash (power loss) " + t + " for " + durMs + "ms: " + undone);
+          // Variant 2: the whole machine loses power (every member at once).
+          List<Cluster.Node> victims = variant == 2 ? nodes : List.of(target(variant, pick));
+          for (Cluster.Node t : victims) {
+            String undone = cluster.crash(t);
+            note("crash (power loss) " + t + " for " + durMs + "ms: " + undone);
+          }
           return () -> {
-            try {
-              cluster.restart(t, 120_000);
-              note("restarted " + t + " after the crash");
-            } catch (RuntimeException e) {
-              note(
-                  "restart of "
-                      + t
-                      + " after the crash failed, will retry at the end: "
-                      + e.getMessage().lines().findFirst().orElse(""));
-              cluster.kill(t);
+            for (Cluster.Node t : victims) {
+              try {
+                cluster.restart(t, 120_000);
+                note("restarted " + t + " after the crash");
+              } catch (RuntimeException e) {
+                note(
+                    "restart of "
+                        + t
+                        + " after the crash failed, will retry at the end: "
+                        + firstLine(e));
+                cluster.kill(t);
+              }
             }
           };
         }
@@ -449,6 +462,16 @@ final class Nemesis {
     }
   }
 
+  /** The most telling line of a failed restart: the node's own exception if its log has one. */
+  private static String cause(RuntimeException e) {
+    String msg = String.valueOf(e.getMessage());
+    return msg.lines()
+        .filter(l -> l.startsWith("Caused by: io.libkv") || l.startsWith("Caused by: java"))
+        .findFirst()
+        .or(() -> msg.lines().findFirst())
+        .orElse(msg);
+  }
+
   private static String firstLine(RuntimeException e) {
     return String.valueOf(e.getMessage()).lines().findFirst().orElse("");
   }
@@ -468,7 +491,18 @@ final class Nemesis {
         continue;
       }
       if (!n.running()) {
-        cluster.restart(n, 180_000);
+        try {
+          cluster.restart(n, 180_000);
+        } catch (RuntimeException e) {
+          // Reported, and the run fails: a member that cannot start again is a finding.
+          String why = n + " does not start again: " + cause(e);
+          synchronized (faults) {
+            unrecovered.add(why);
+          }
+          note(why);
+          cluster.kill(n);
+          continue;
+        }
       }
       cluster.clock(n, 0, 1.0);
     }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The long profile: {@code mvn -B -pl jepsen-lite verify -Pslow [-Djepsen.seed=N]
  * [-Djepsen.seconds=600] [-Djepsen.nodes=5]}. Every nemesis (process-clock where libfaketime is
- * installed), zero violations, zero lost writes.
+ * installed; crash needs cc), zero violations, zero lost writes.
  */
 @Tag("slow")
 @Timeout(value = 3, unit = TimeUnit.HOURS)
@@ -43,6 +43,7 @@ class JepsenSoakIT {
   private static List<String> nemeses() {
     List<String> n = new java.util.ArrayList<>(List.of("partition", "kill", "pause", "clock"));
     n.add("member");
+    n.add("crash");
     try {
       Cluster.faketimeLibrary();
       n.add("process-clock");
