@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
       "Example: bench --backends embedded,etcd,zk,lmdb --clients 1,64,512 --value-size 256"
           + " --keys 100000 --workload put,get --duration 30s --out bench/results"
     },
-    subcommands = {BenchCommand.Jmh.class})
+    subcommands = {BenchCommand.Jmh.class, ScaleCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -54,7 +54,8 @@ public final class BenchCommand implements Callable<Integer> {
       split = ",",
       defaultValue = "put",
       description =
-          "put, get, cas, mixed (90% get) or watch; several separated by commas"
+          "put, pipelined-put (AsyncStore backends only), get, cas, mixed (90% get) or watch;"
+              + " several separated by commas"
               + " (default: ${DEFAULT-VALUE}).")
   List<String> workloads;
 
@@ -140,6 +141,14 @@ public final class BenchCommand implements Callable<Integer> {
   int watchRate;
 
   @Option(
+      names = "--pipeline",
+      defaultValue = "32",
+      description =
+          "Puts each client keeps in flight in the pipelined-put workload"
+              + " (default: ${DEFAULT-VALUE}).")
+  int pipelineDepth;
+
+  @Option(
       names = "--load-clients",
       defaultValue = "64",
       description = "Threads that load the keys (default: ${DEFAULT-VALUE}).")
@@ -173,6 +182,9 @@ public final class BenchCommand implements Callable<Integer> {
     if (valueSize < 8) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--value-size must be at least 8 (the watch timestamp)");
+    }
+    if (pipelineDepth < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--pipeline must be >= 1");
     }
     for (int c : clients) {
       if (c < 1) {
@@ -212,6 +224,7 @@ public final class BenchCommand implements Callable<Integer> {
             watchRate,
             loadClients,
             fsyncSamples,
+            pipelineDepth,
             List.copyOf(notes),
             command);
     BenchRun.Outcome outcome = new BenchRun(settings, System.out).execute();

@@ -33,6 +33,7 @@ final class BenchRun {
       int watchRate,
       int loadClients,
       int fsyncSamples,
+      int pipelineDepth,
       List<String> notes,
       String command) {}
 
@@ -76,6 +77,7 @@ final class BenchRun {
     List<Result> results = new ArrayList<>();
     Map<String, String> deployments = new LinkedHashMap<>();
     List<String> failures = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
     String runId = Long.toString(System.currentTimeMillis(), 36);
     KeySpace keys = new KeySpace("bench/" + runId, s.keys());
     boolean needsKeys = s.workloads().stream().anyMatch(w -> w != Workload.WATCH);
@@ -96,6 +98,17 @@ final class BenchRun {
           for (Workload w : s.workloads()) {
             for (int c : s.clients()) {
               for (Target t : targets) {
+                if (w == Workload.PIPELINED_PUT && !t.pipelines()) {
+                  String why =
+                      t.name()
+                          + ": pipelined-put skipped, its store does not implement"
+                          + " io.libkv.store.AsyncStore";
+                  if (!skipped.contains(why)) {
+                    skipped.add(why);
+                    progress.message(why);
+                  }
+                  continue;
+                }
                 results.add(
                     runner.run(
                         t,
@@ -107,7 +120,8 @@ final class BenchRun {
                             s.warmup(),
                             keys,
                             s.valueSize(),
-                            s.watchRate())));
+                            s.watchRate(),
+                            s.pipelineDepth())));
               }
             }
           }
@@ -141,6 +155,7 @@ final class BenchRun {
       }
     }
     List<String> notes = new ArrayList<>(s.notes());
+    notes.addAll(skipped);
     notes.add(
         String.format(
             Locale.ROOT,

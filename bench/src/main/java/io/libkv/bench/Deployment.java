@@ -1,5 +1,6 @@
 package io.libkv.bench;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -21,6 +22,17 @@ interface Deployment extends AutoCloseable {
    * @param connections how many clients ({@code Store}s) to spread the client threads over
    */
   List<Target> openTargets(int connections);
+
+  /** The directory holding every member's data (measured for disk bytes per key). */
+  Path dataDir();
+
+  /**
+   * The process ids of the servers holding the data, for resident memory; empty if the data lives
+   * in this JVM.
+   */
+  default List<Long> serverPids() {
+    return List.of();
+  }
 
   @Override
   void close();

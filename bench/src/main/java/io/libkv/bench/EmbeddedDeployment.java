@@ -152,6 +152,16 @@ final class EmbeddedDeployment implements Deployment {
   }
 
   @Override
+  public Path dataDir() {
+    return dir;
+  }
+
+  @Override
+  public List<Long> serverPids() {
+    return processes.stream().map(ChildProcess::pid).toList();
+  }
+
+  @Override
   public void close() {
     for (Store m : members) {
       try {

@@ -16,6 +16,11 @@ final class ForwardingStore implements Store {
     this.delegate = delegate;
   }
 
+  /** The store the calls go to. */
+  Store delegate() {
+    return delegate;
+  }
+
   @Override
   public void put(String key, byte[] value, WriteOptions options) {
     delegate.put(key, value, options);

@@ -40,6 +40,11 @@ final class LmdbDeployment implements Deployment {
   }
 
   @Override
+  public Path dataDir() {
+    return dir;
+  }
+
+  @Override
   public void close() {
     BenchDirs.deleteOrWarn(dir);
   }

@@ -118,25 +118,7 @@ final class Report {
     m.put("failures", failures);
     List<Object> rs = new ArrayList<>();
     for (Result r : results) {
-      Map<String, Object> x = new LinkedHashMap<>();
-      x.put("target", r.target());
-      x.put("workload", r.workload());
-      x.put("clients", r.clients());
-      x.put("valueSize", r.valueSize());
-      x.put("seconds", r.seconds());
-      x.put("ops", r.ops());
-      x.put("errors", r.errors());
-      x.put("conflicts", r.conflicts());
-      x.put("opsPerSec", r.opsPerSec());
-      x.put("meanUs", r.meanUs());
-      x.put("p50Us", r.p50Us());
-      x.put("p90Us", r.p90Us());
-      x.put("p99Us", r.p99Us());
-      x.put("p999Us", r.p999Us());
-      x.put("maxUs", r.maxUs());
-      x.put("firstError", r.firstError());
-      x.put("extra", r.extra());
-      rs.add(x);
+      rs.add(json(r));
     }
     m.put("results", rs);
     List<Object> ratios = new ArrayList<>();
@@ -149,6 +131,29 @@ final class Report {
     }
     m.put("ratios", ratios);
     return m;
+  }
+
+  /** One result as a JSON object. */
+  static Map<String, Object> json(Result r) {
+    Map<String, Object> x = new LinkedHashMap<>();
+    x.put("target", r.target());
+    x.put("workload", r.workload());
+    x.put("clients", r.clients());
+    x.put("valueSize", r.valueSize());
+    x.put("seconds", r.seconds());
+    x.put("ops", r.ops());
+    x.put("errors", r.errors());
+    x.put("conflicts", r.conflicts());
+    x.put("opsPerSec", r.opsPerSec());
+    x.put("meanUs", r.meanUs());
+    x.put("p50Us", r.p50Us());
+    x.put("p90Us", r.p90Us());
+    x.put("p99Us", r.p99Us());
+    x.put("p999Us", r.p999Us());
+    x.put("maxUs", r.maxUs());
+    x.put("firstError", r.firstError());
+    x.put("extra", r.extra());
+    return x;
   }
 
   /** A figure derived from two measured numbers of this run. */
@@ -187,6 +192,26 @@ final class Report {
                       raw.get().opsPerSec(),
                       etcd.get().p50Us() / 1000,
                       raw.get().p50Us() / 1000)));
+        }
+      }
+    }
+    for (String t : targets("pipelined-put")) {
+      for (int c : clientCounts("pipelined-put")) {
+        Optional<Result> pp = find(t, "pipelined-put", c);
+        Optional<Result> put = find(t, "put", c);
+        if (pp.isPresent() && put.isPresent() && pp.get().ok() && put.get().ok()) {
+          out.add(
+              new Ratio(
+                  String.format(
+                      Locale.ROOT, "%s pipelined/blocking put throughput, %d clients", t, c),
+                  pp.get().opsPerSec() / put.get().opsPerSec(),
+                  String.format(
+                      Locale.ROOT,
+                      "%.0f vs %.0f ops/s; p99 %.2f vs %.2f ms",
+                      pp.get().opsPerSec(),
+                      put.get().opsPerSec(),
+                      pp.get().p99Us() / 1000,
+                      put.get().p99Us() / 1000)));
         }
       }
     }

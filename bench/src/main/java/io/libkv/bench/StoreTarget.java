@@ -1,6 +1,7 @@
 package io.libkv.bench;
 
 import io.libkv.LibKV;
+import io.libkv.store.AsyncStore;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
 import io.libkv.store.KVPair;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Drives one or more {@link Store}s of one backend; client threads are spread over the stores by
@@ -67,6 +69,26 @@ final class StoreTarget implements Target {
   @Override
   public void put(String key, byte[] value) {
     store.put(key, value, null);
+  }
+
+  @Override
+  public boolean pipelines() {
+    return async(store) != null;
+  }
+
+  @Override
+  public CompletableFuture<?> putAsync(String key, byte[] value) {
+    AsyncStore a = async(store);
+    if (a == null) {
+      throw new UnsupportedOperationException(
+          name + "'s store " + store.getClass().getName() + " does not implement AsyncStore");
+    }
+    return a.putAsync(key, value, null);
+  }
+
+  private static AsyncStore async(Store s) {
+    Store real = s instanceof ForwardingStore f ? f.delegate() : s;
+    return real instanceof AsyncStore a ? a : null;
   }
 
   @Override

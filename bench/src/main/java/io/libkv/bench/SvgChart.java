@@ -29,6 +29,28 @@ final class SvgChart {
   record LatencySeries(String name, double[] p50, double[] p99, double[] p999) {}
 
   static String throughput(String title, List<Integer> clients, List<Series> series) {
+    return lines(
+        title,
+        clients.stream().map(String::valueOf).toList(),
+        "client threads",
+        "operations / s",
+        series,
+        SvgChart::formatCount,
+        " ops/s");
+  }
+
+  /**
+   * A line chart on a linear scale from 0: one line per series over the labelled x positions
+   * ({@code NaN} values are left out).
+   */
+  static String lines(
+      String title,
+      List<String> xs,
+      String xLabel,
+      String yLabel,
+      List<Series> series,
+      java.util.function.DoubleFunction<String> format,
+      String unit) {
     double max = 0;
     for (Series s : series) {
       for (double v : s.values()) {
@@ -55,33 +77,34 @@ final class SvgChart {
               y,
               LEFT - 8,
               y + 4,
-              formatCount(v)));
+              escape(format.apply(v))));
     }
-    xAxis(sb, clients, plotW, plotH);
-    axisLabels(sb, "client threads", "operations / s", plotH);
+    xAxis(sb, xs, plotW, plotH);
+    axisLabels(sb, xLabel, yLabel, plotH);
     for (int si = 0; si < series.size(); si++) {
       Series s = series.get(si);
       String color = COLORS[si % COLORS.length];
       List<String> points = new ArrayList<>();
-      for (int i = 0; i < clients.size(); i++) {
+      for (int i = 0; i < xs.size(); i++) {
         double v = i < s.values().length ? s.values()[i] : Double.NaN;
         if (Double.isNaN(v)) {
           continue;
         }
-        double x = xAt(i, clients.size(), plotW);
+        double x = xAt(i, xs.size(), plotW);
         double y = TOP + plotH - plotH * (v / top);
         points.add(String.format(Locale.ROOT, "%.1f,%.1f", x, y));
         sb.append(
             String.format(
                 Locale.ROOT,
-                "<circle cx='%.1f' cy='%.1f' r='4' fill='%s'><title>%s, %d clients: %s ops/s"
+                "<circle cx='%.1f' cy='%.1f' r='4' fill='%s'><title>%s, %s: %s%s"
                     + "</title></circle>%n",
                 x,
                 y,
                 color,
                 escape(s.name()),
-                clients.get(i),
-                formatCount(v)));
+                escape(xs.get(i)),
+                escape(format.apply(v)),
+                escape(unit)));
       }
       if (points.size() > 1) {
         sb.append(
@@ -138,7 +161,7 @@ final class SvgChart {
               y + 4,
               formatMs(v)));
     }
-    xAxis(sb, clients, plotW, plotH);
+    xAxis(sb, clients.stream().map(String::valueOf).toList(), plotW, plotH);
     axisLabels(sb, "client threads  (bar: p50 to p99, whisker: p99.9)", "latency (log)", plotH);
     double group = plotW / (double) Math.max(1, clients.size());
     double barW = Math.min(28, group * 0.8 / Math.max(1, series.size()));
@@ -207,7 +230,7 @@ final class SvgChart {
     return sb;
   }
 
-  private static void xAxis(StringBuilder sb, List<Integer> clients, int plotW, int plotH) {
+  private static void xAxis(StringBuilder sb, List<String> xs, int plotW, int plotH) {
     sb.append(
         String.format(
             Locale.ROOT,
@@ -221,14 +244,14 @@ final class SvgChart {
             TOP,
             LEFT,
             TOP + plotH));
-    for (int i = 0; i < clients.size(); i++) {
+    for (int i = 0; i < xs.size(); i++) {
       sb.append(
           String.format(
               Locale.ROOT,
-              "<text x='%.1f' y='%d' text-anchor='middle' class='tick'>%d</text>%n",
-              xAt(i, clients.size(), plotW),
+              "<text x='%.1f' y='%d' text-anchor='middle' class='tick'>%s</text>%n",
+              xAt(i, xs.size(), plotW),
               TOP + plotH + 18,
-              clients.get(i)));
+              escape(xs.get(i))));
     }
   }
 

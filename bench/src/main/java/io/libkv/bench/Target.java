@@ -1,6 +1,7 @@
 package io.libkv.bench;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What a workload drives: the {@link io.libkv.store.Store} of a backend, or a raw client used as a
@@ -24,6 +25,24 @@ interface Target extends AutoCloseable {
    * @return {@code true} if written, {@code false} on a conflict (or a key that was missing)
    */
   boolean cas(String key, byte[] value);
+
+  /**
+   * Whether {@link #putAsync} pipelines: the backend's store implements {@link
+   * io.libkv.store.AsyncStore}.
+   */
+  default boolean pipelines() {
+    return false;
+  }
+
+  /**
+   * Starts storing {@code value} at {@code key} without waiting; the future completes when the
+   * write is acknowledged.
+   *
+   * @throws UnsupportedOperationException if {@link #pipelines()} is false
+   */
+  default CompletableFuture<?> putAsync(String key, byte[] value) {
+    throw new UnsupportedOperationException(name() + " does not pipeline writes");
+  }
 
   /**
    * Returns the target that client thread {@code client} should call: this one, or a view of it

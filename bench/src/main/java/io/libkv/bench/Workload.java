@@ -6,6 +6,11 @@ import java.util.Locale;
 enum Workload {
   /** Overwrites a random key of the key space with a fresh value. */
   PUT,
+  /**
+   * Overwrites random keys through {@link io.libkv.store.AsyncStore#putAsync}, each client keeping
+   * several puts in flight; only for backends whose store implements {@code AsyncStore}.
+   */
+  PIPELINED_PUT,
   /** Reads a random key (linearizable where the backend offers it by default). */
   GET,
   /** Reads a random key, then writes it only if unchanged (a get and an atomicPut per op). */
@@ -22,15 +27,18 @@ enum Workload {
   static final int MIXED_READ_PERCENT = 90;
 
   String label() {
-    return name().toLowerCase(Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   static Workload parse(String s) {
     try {
-      return valueOf(s.trim().toUpperCase(Locale.ROOT));
+      return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "unknown workload '" + s + "', expected one of put, get, cas, mixed, watch", e);
+          "unknown workload '"
+              + s
+              + "', expected one of put, pipelined-put, get, cas, mixed, watch",
+          e);
     }
   }
 }

@@ -6,9 +6,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -28,6 +33,7 @@ final class WorkloadRunner {
   private static final long STACK_BYTES = 256 * 1024;
   private static final long PROGRESS_EVERY_MS = 250;
   private static final Duration WATCH_POLL = Duration.ofMillis(100);
+  private static final Duration PIPELINE_DRAIN = Duration.ofSeconds(30);
 
   private final Progress progress;
 
@@ -44,10 +50,39 @@ final class WorkloadRunner {
       Duration warmup,
       KeySpace keys,
       int valueSize,
-      int watchRatePerSec) {
+      int watchRatePerSec,
+      int pipelineDepth) {
+    /** Puts each client keeps in flight in {@link Workload#PIPELINED_PUT} unless told. */
+    static final int DEFAULT_PIPELINE_DEPTH = 32;
+
+    Phase(
+        Workload workload,
+        int clients,
+        Duration duration,
+        long opLimit,
+        Duration warmup,
+        KeySpace keys,
+        int valueSize,
+        int watchRatePerSec) {
+      this(
+          workload,
+          clients,
+          duration,
+          opLimit,
+          warmup,
+          keys,
+          valueSize,
+          watchRatePerSec,
+          DEFAULT_PIPELINE_DEPTH);
+    }
+
     Phase {
       if (clients < 1) {
         throw new IllegalArgumentException("clients must be at least 1, was " + clients);
+      }
+      if (pipelineDepth < 1) {
+        throw new IllegalArgumentException(
+            "pipeline depth must be at least 1, was " + pipelineDepth);
       }
       if (valueSize < 8) {
         throw new IllegalArgumentException("valueSize must be at least 8 bytes, was " + valueSize);
@@ -100,7 +135,12 @@ final class WorkloadRunner {
     /** Records one operation's latency; stops the phase when the op limit is reached. */
     void record(long latencyNs) {
       recorder.recordValue(Math.max(0, Math.min(latencyNs, MAX_LATENCY_NS)));
-      if (recorded.incrementAndGet() >= opLimit && opLimit > 0) {
+      long n = recorded.incrementAndGet();
+      if (opLimit > 0 && n >= opLimit) {
+        if (n == opLimit) {
+          // The window ends here, not when the progress loop notices: ops/s stays exact.
+          measureEnd = System.nanoTime();
+        }
         stop.set(true);
       }
     }
@@ -211,20 +251,70 @@ final class WorkloadRunner {
    * {@code load} result.
    */
   Result load(Target target, KeySpace keys, int valueSize, int clients) {
-    int n = Math.max(1, Math.min(clients, keys.size()));
-    String label = target.name() + " load " + keys.size() + " keys";
+    return load(target, keys, 0, valueSize, clients);
+  }
+
+  /**
+   * Writes keys {@code from} to {@code keys.size() - 1} of {@code keys} once with {@code clients}
+   * threads (to grow a data set step by step), and returns the load as a {@code load} result.
+   */
+  Result load(Target target, KeySpace keys, int from, int valueSize, int clients) {
+    return load(target, keys, from, valueSize, clients, 0);
+  }
+
+  /**
+   * As {@link #load(Target, KeySpace, int, int, int)}; if {@code pipelineDepth > 0} and the target
+   * {@linkplain Target#pipelines() pipelines}, each loader thread keeps up to that many puts in
+   * flight through {@link Target#putAsync}.
+   */
+  Result load(
+      Target target, KeySpace keys, int from, int valueSize, int clients, int pipelineDepth) {
+    int count = keys.size() - from;
+    if (from < 0 || count < 1) {
+      throw new IllegalArgumentException(
+          "nothing to load from key " + from + " of a space of " + keys.size());
+    }
+    int n = Math.max(1, Math.min(clients, count));
+    boolean pipelined = pipelineDepth > 0 && target.pipelines();
+    String label = target.name() + " load " + count + " keys";
     progress.startPhase(label);
-    Window w = new Window(label, Duration.ZERO, Duration.ZERO, keys.size());
+    Window w = new Window(label, Duration.ZERO, Duration.ZERO, count);
     for (int t = 0; t < n; t++) {
-      int first = t;
+      int first = from + t;
       Target view = target.forClient(t);
       w.start(
           "bench-load-" + t,
           () -> {
             SplittableRandom rnd = new SplittableRandom(first);
+            Semaphore inFlight = new Semaphore(Math.max(1, pipelineDepth));
             for (int i = first; i < keys.size(); i += n) {
               byte[] value = value(rnd, valueSize);
               long t0 = System.nanoTime();
+              if (pipelined) {
+                inFlight.acquireUninterruptibly();
+                try {
+                  view.putAsync(keys.key(i), value)
+                      .whenComplete(
+                          (r, e) -> {
+                            try {
+                              if (e != null) {
+                                w.fail(
+                                    e instanceof CompletionException && e.getCause() != null
+                                        ? e.getCause()
+                                        : e);
+                              } else {
+                                w.record(System.nanoTime() - t0);
+                              }
+                            } finally {
+                              inFlight.release();
+                            }
+                          });
+                } catch (RuntimeException e) {
+                  inFlight.release();
+                  w.fail(e);
+                }
+                continue;
+              }
               try {
                 view.put(keys.key(i), value);
                 w.record(System.nanoTime() - t0);
@@ -232,15 +322,115 @@ final class WorkloadRunner {
                 w.fail(e);
               }
             }
+            inFlight.acquireUninterruptibly(Math.max(1, pipelineDepth)); // every put completed
           });
     }
-    Histogram h = w.finish(() -> w.recorded.get() + w.errors.get() >= keys.size(), keys.size());
-    return w.result(target, "load", n, valueSize, h, 0, null);
+    Histogram h = w.finish(() -> w.recorded.get() + w.errors.get() >= count, count);
+    return w.result(
+        target,
+        "load",
+        n,
+        valueSize,
+        h,
+        0,
+        pipelined
+            ? "loaded through AsyncStore.putAsync, " + pipelineDepth + " puts in flight per thread"
+            : null);
   }
 
   /** Runs one phase and returns its result. */
   Result run(Target target, Phase phase) {
-    return phase.workload() == Workload.WATCH ? runWatch(target, phase) : runOps(target, phase);
+    return switch (phase.workload()) {
+      case WATCH -> runWatch(target, phase);
+      case PIPELINED_PUT -> runPipelined(target, phase);
+      default -> runOps(target, phase);
+    };
+  }
+
+  /**
+   * Each client keeps up to {@code pipelineDepth} puts in flight through {@link Target#putAsync};
+   * an operation's latency is from its call to its future's completion.
+   */
+  private Result runPipelined(Target target, Phase phase) {
+    if (!target.pipelines()) {
+      throw new IllegalArgumentException(target.name() + " does not pipeline writes");
+    }
+    String label =
+        String.format(
+            Locale.ROOT,
+            "%s pipelined-put c=%dx%d",
+            target.name(),
+            phase.clients(),
+            phase.pipelineDepth());
+    progress.startPhase(label);
+    Window w = new Window(label, phase.warmup(), phase.duration(), phase.opLimit());
+    KeySpace keys = phase.keys();
+    int depth = phase.pipelineDepth();
+    for (int c = 0; c < phase.clients(); c++) {
+      int client = c;
+      Target view = target.forClient(c);
+      w.start(
+          "bench-client-" + c,
+          () -> {
+            SplittableRandom rnd = new SplittableRandom(client * 0x9E3779B97F4A7C15L + 1);
+            Semaphore inFlight = new Semaphore(depth);
+            try {
+              while (!w.stop.get()) {
+                if (!inFlight.tryAcquire(WATCH_POLL.toNanos(), TimeUnit.NANOSECONDS)) {
+                  continue;
+                }
+                String key = keys.key(rnd.nextInt(keys.size()));
+                byte[] value = value(rnd, phase.valueSize());
+                long t0 = System.nanoTime();
+                CompletableFuture<?> f;
+                try {
+                  f = view.putAsync(key, value);
+                } catch (RuntimeException e) {
+                  inFlight.release();
+                  w.fail(e);
+                  continue;
+                }
+                f.whenComplete(
+                    (r, e) -> {
+                      long t1 = System.nanoTime();
+                      try {
+                        if (e != null) {
+                          w.fail(
+                              e instanceof CompletionException && e.getCause() != null
+                                  ? e.getCause()
+                                  : e);
+                        } else if (w.inWindow(t0, t1)) {
+                          w.record(t1 - t0);
+                        }
+                      } finally {
+                        inFlight.release();
+                      }
+                    });
+              }
+              // Drain: the phase's numbers are read only after every callback has run.
+              if (!inFlight.tryAcquire(depth, PIPELINE_DRAIN.toNanos(), TimeUnit.NANOSECONDS)) {
+                w.fail(
+                    new BenchException(
+                        "pipelined puts still pending " + PIPELINE_DRAIN + " after the phase"));
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+    }
+    Histogram h = w.finish(w.stop::get, 0);
+    return w.result(
+        target,
+        phase.workload().label(),
+        phase.clients(),
+        phase.valueSize(),
+        h,
+        0,
+        String.format(
+            Locale.ROOT,
+            "%d puts in flight per client thread (AsyncStore.putAsync); latency is call to"
+                + " completion",
+            depth));
   }
 
   private Result runOps(Target target, Phase phase) {
@@ -303,7 +493,10 @@ final class WorkloadRunner {
 
   /**
    * Every client watches one hot key while one writer puts to it at up to {@code watchRatePerSec};
-   * the value carries the writer's {@link System#nanoTime()} so each delivery's latency is exact.
+   * the value carries the writer's {@link System#nanoTime()} at the put call (and, from 16 bytes,
+   * the put's sequence number) so each delivery's latency is exact: the main figures are from the
+   * put call to the delivery, the note gives the time from the put's acknowledgement (its return to
+   * the writer) to the delivery, where a delivery that came before the acknowledgement counts as 0.
    */
   private Result runWatch(Target target, Phase phase) {
     String label = String.format(Locale.ROOT, "%s watch w=%d", target.name(), phase.clients());
@@ -318,25 +511,40 @@ final class WorkloadRunner {
       }
       Window win = new Window(label, phase.warmup(), phase.duration(), phase.opLimit());
       w = win;
+      Acks acks = new Acks();
       for (int c = 0; c < subs.size(); c++) {
         Target.Subscription sub = subs.get(c);
-        win.start("bench-watcher-" + c, () -> watchLoop(win, sub));
+        win.start("bench-watcher-" + c, () -> watchLoop(win, sub, acks));
       }
       Recorder writes = new Recorder(MAX_LATENCY_NS, 3);
-      win.start("bench-watch-writer", () -> writeLoop(win, target, hotKey, phase, writes));
+      win.start("bench-watch-writer", () -> writeLoop(win, target, hotKey, phase, writes, acks));
       Histogram h = win.finish(win.stop::get, 0);
       Histogram wh = writes.getIntervalHistogram();
+      Histogram ah = acks.afterAck.getIntervalHistogram();
       double seconds = win.seconds();
       long n = wh.getTotalCount();
+      long a = ah.getTotalCount();
+      String afterAck =
+          a == 0
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  "; put acknowledged to delivery p50 %.3f ms, p99 %.3f ms, max %.3f ms"
+                      + " (%.1f%% of deliveries came before the put returned, counted as 0)",
+                  ah.getValueAtPercentile(50) / 1e6,
+                  ah.getValueAtPercentile(99) / 1e6,
+                  ah.getMaxValue() / 1e6,
+                  100.0 * acks.beforeAck.get() / a);
       String extra =
           String.format(
               Locale.ROOT,
               "writer %.0f puts/s (target %d/s), writer put p99 %.3f ms; %.1f%% of"
-                  + " watcher-events delivered",
+                  + " watcher-events delivered%s",
               n / seconds,
               phase.watchRatePerSec(),
               n > 0 ? wh.getValueAtPercentile(99) / 1e6 : 0.0,
-              n == 0 ? 0.0 : 100.0 * h.getTotalCount() / ((double) n * subs.size()));
+              n == 0 ? 0.0 : 100.0 * h.getTotalCount() / ((double) n * subs.size()),
+              afterAck);
       return win.result(target, "watch", phase.clients(), phase.valueSize(), h, 0, extra);
     } finally {
       if (w != null) {
@@ -354,7 +562,45 @@ final class WorkloadRunner {
     }
   }
 
-  private static void watchLoop(Window w, Target.Subscription sub) {
+  /**
+   * When each of the writer's recent puts was acknowledged, by sequence number (a ring of the last
+   * {@value #ACK_RING} puts), and the acknowledgement-to-delivery latencies.
+   */
+  static final class Acks {
+    static final int ACK_RING = 1 << 16;
+    final AtomicLongArray ackNs = new AtomicLongArray(ACK_RING);
+    final AtomicLongArray ackSeq = new AtomicLongArray(ACK_RING);
+    final Recorder afterAck = new Recorder(MAX_LATENCY_NS, 3);
+    final AtomicLong beforeAck = new AtomicLong();
+
+    Acks() {
+      for (int i = 0; i < ACK_RING; i++) {
+        ackSeq.set(i, -1);
+      }
+    }
+
+    void acknowledged(long seq, long nanos) {
+      int i = (int) (seq & (ACK_RING - 1));
+      ackNs.set(i, nanos);
+      ackSeq.set(i, seq); // written last: a reader that sees the sequence sees the time
+    }
+
+    /** Records a delivery of put {@code seq} seen at {@code now}. */
+    void delivered(long seq, long now) {
+      int i = (int) (seq & (ACK_RING - 1));
+      long latency = -1;
+      if (ackSeq.get(i) == seq) {
+        latency = now - ackNs.get(i);
+      }
+      if (latency < 0) {
+        beforeAck.incrementAndGet();
+        latency = 0;
+      }
+      afterAck.recordValue(Math.min(latency, MAX_LATENCY_NS));
+    }
+  }
+
+  private static void watchLoop(Window w, Target.Subscription sub, Acks acks) {
     while (!w.stop.get()) {
       byte[] v;
       try {
@@ -370,19 +616,24 @@ final class WorkloadRunner {
       }
       long now = System.nanoTime();
       if (v != null && v.length >= 8) {
-        long stamp = ByteBuffer.wrap(v).getLong(0);
+        ByteBuffer b = ByteBuffer.wrap(v);
+        long stamp = b.getLong(0);
         if (w.inWindow(stamp, now)) {
           w.record(now - stamp);
+          if (v.length >= 16) {
+            acks.delivered(b.getLong(8), now);
+          }
         }
       }
     }
   }
 
   private static void writeLoop(
-      Window w, Target target, String hotKey, Phase phase, Recorder writes) {
+      Window w, Target target, String hotKey, Phase phase, Recorder writes, Acks acks) {
     SplittableRandom rnd = new SplittableRandom(42);
     long periodNs = 1_000_000_000L / Math.max(1, phase.watchRatePerSec());
     long next = System.nanoTime();
+    long seq = 0;
     while (!w.stop.get()) {
       long now = System.nanoTime();
       if (now < next) {
@@ -391,8 +642,13 @@ final class WorkloadRunner {
       }
       next = Math.max(next + periodNs, now - periodNs); // fell behind: do not burst to catch up
       byte[] v = value(rnd, phase.valueSize());
+      seq++;
       long t0 = System.nanoTime();
-      ByteBuffer.wrap(v).putLong(0, t0);
+      ByteBuffer b = ByteBuffer.wrap(v);
+      b.putLong(0, t0);
+      if (v.length >= 16) {
+        b.putLong(8, seq);
+      }
       try {
         target.put(hotKey, v);
       } catch (RuntimeException e) {
@@ -400,6 +656,7 @@ final class WorkloadRunner {
         continue;
       }
       long t1 = System.nanoTime();
+      acks.acknowledged(seq, t1);
       if (w.inWindow(t0, t1)) {
         writes.recordValue(Math.min(t1 - t0, MAX_LATENCY_NS));
       }

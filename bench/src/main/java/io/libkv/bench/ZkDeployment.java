@@ -165,6 +165,16 @@ final class ZkDeployment implements Deployment {
   }
 
   @Override
+  public Path dataDir() {
+    return dir;
+  }
+
+  @Override
+  public List<Long> serverPids() {
+    return servers.stream().map(ChildProcess::pid).toList();
+  }
+
+  @Override
   public void close() {
     for (ChildProcess p : servers) {
       p.close();

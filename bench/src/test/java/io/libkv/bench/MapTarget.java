@@ -2,6 +2,7 @@ package io.libkv.bench;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -24,6 +25,14 @@ final class MapTarget implements Target {
   volatile boolean down;
   volatile boolean classPathBroken;
 
+  /** Whether {@link #putAsync} is offered (as for a store implementing AsyncStore). */
+  volatile boolean pipelining;
+
+  /** Pipelined puts that failed on purpose: every n-th, 0 for none. */
+  volatile int failEveryNthAsync;
+
+  private final AtomicLong asyncPuts = new AtomicLong();
+
   private record Watcher(String key, LinkedBlockingQueue<byte[]> events) {}
 
   @Override
@@ -40,6 +49,28 @@ final class MapTarget implements Target {
         w.events().add(value);
       }
     }
+  }
+
+  @Override
+  public boolean pipelines() {
+    return pipelining;
+  }
+
+  /** Completes each put on another thread, as a backend's I/O thread would. */
+  @Override
+  public CompletableFuture<?> putAsync(String key, byte[] value) {
+    if (!pipelining) {
+      throw new UnsupportedOperationException("not pipelining");
+    }
+    long n = asyncPuts.incrementAndGet();
+    int every = failEveryNthAsync;
+    return CompletableFuture.runAsync(
+        () -> {
+          if (every > 0 && n % every == 0) {
+            throw new IllegalStateException("async put " + n + " failed on purpose");
+          }
+          put(key, value);
+        });
   }
 
   @Override

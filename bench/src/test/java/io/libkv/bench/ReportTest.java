@@ -109,6 +109,26 @@ class ReportTest {
   }
 
   @Test
+  void pipelinedPutIsReportedAsARatioToTheBlockingPut() {
+    Report r =
+        new Report(
+            "cmd",
+            "2026-01-01T00:00:00Z",
+            Map.of(),
+            new FsyncProbe.Fsync(100, 1000, 3000, 1200, 5000, "/tmp"),
+            Map.of(),
+            List.of(),
+            List.of(),
+            List.of(
+                result("lmdb", "put", 4, 1000, 1000),
+                result("lmdb", "pipelined-put", 4, 500, 500, 500, 500, 500, 500)));
+    Map<String, Double> byName =
+        r.ratios().stream()
+            .collect(java.util.stream.Collectors.toMap(Report.Ratio::name, Report.Ratio::value));
+    assertEquals(3.0, byName.get("lmdb pipelined/blocking put throughput, 4 clients"), 1e-9);
+  }
+
+  @Test
   void jsonEscapesAndFormatsNumbers() {
     String j = Json.write(Map.of("a\"b", List.of(1.5, 2.0, 0.00001, "x\ny")));
     assertTrue(j.contains("\"a\\\"b\""), j);

@@ -163,6 +163,151 @@ class WorkloadRunnerTest {
     assertSaneLatencies(r);
   }
 
+  @Test
+  void watchReportsTheTimeFromAcknowledgementToDelivery() {
+    MapTarget t = new MapTarget();
+    Result r =
+        runner.run(
+            t,
+            new WorkloadRunner.Phase(
+                Workload.WATCH,
+                3,
+                Duration.ofMillis(400),
+                0,
+                Duration.ofMillis(50),
+                new KeySpace("t", 1),
+                16,
+                500));
+    assertTrue(r.ok(), "delivered nothing");
+    // MapTarget queues the event inside put(), so a watcher sees it around the put's return.
+    assertTrue(
+        r.extra().matches(".*put acknowledged to delivery p50 [0-9.]+ ms, p99 [0-9.]+ ms.*"),
+        r.extra());
+    assertTrue(r.extra().contains("of deliveries came before the put returned"), r.extra());
+  }
+
+  @Test
+  void ackToDeliveryLatencyIsMeasuredFromTheAckAndEarlyDeliveriesCountAsZero() {
+    WorkloadRunner.Acks acks = new WorkloadRunner.Acks();
+    acks.acknowledged(5, 1_000_000);
+    acks.delivered(5, 3_000_000); // 2 ms after the ack
+    acks.delivered(6, 3_500_000); // put 6 not acknowledged yet
+    acks.acknowledged(6 + WorkloadRunner.Acks.ACK_RING, 100); // a later put in 6's slot
+    acks.delivered(6, 4_000_000); // still not put 6's ack
+    org.HdrHistogram.Histogram h = acks.afterAck.getIntervalHistogram();
+    assertEquals(3, h.getTotalCount());
+    assertEquals(2, acks.beforeAck.get());
+    assertEquals(0, h.getMinValue());
+    assertEquals(2.0, h.getMaxValue() / 1e6, 0.01);
+  }
+
+  @Test
+  void watchWithValuesTooSmallForASequenceNumberLeavesTheAckFigureOut() {
+    MapTarget t = new MapTarget();
+    Result r =
+        runner.run(
+            t,
+            new WorkloadRunner.Phase(
+                Workload.WATCH,
+                2,
+                Duration.ofMillis(300),
+                0,
+                Duration.ZERO,
+                new KeySpace("t", 1),
+                8,
+                500));
+    assertTrue(r.ok(), "delivered nothing");
+    assertTrue(!r.extra().contains("acknowledged"), r.extra());
+  }
+
+  @Test
+  void pipelinedPutKeepsSeveralInFlightAndCountsEveryCompletion() {
+    MapTarget t = new MapTarget();
+    t.pipelining = true;
+    KeySpace keys = new KeySpace("t", 100);
+    runner.load(t, keys, 16, 4);
+    long before = t.puts.get();
+    Result r =
+        runner.run(
+            t,
+            new WorkloadRunner.Phase(
+                Workload.PIPELINED_PUT,
+                2,
+                Duration.ofSeconds(30),
+                3000,
+                Duration.ZERO,
+                keys,
+                64,
+                1,
+                8));
+    assertEquals("pipelined-put", r.workload());
+    assertEquals(0, r.errors());
+    assertTrue(r.ops() >= 3000, "ops " + r.ops());
+    // Every recorded op completed a real put; the drain waits for the ones still in flight.
+    assertTrue(t.puts.get() - before >= r.ops());
+    assertTrue(t.puts.get() - before <= r.ops() + 2 * 8, "at most the pipelines' depth extra");
+    assertTrue(r.extra().contains("8 puts in flight"), r.extra());
+    assertSaneLatencies(r);
+  }
+
+  @Test
+  void pipelinedPutFailuresAreErrorsWithTheirCause() {
+    MapTarget t = new MapTarget();
+    t.pipelining = true;
+    t.failEveryNthAsync = 10;
+    Result r =
+        runner.run(
+            t,
+            new WorkloadRunner.Phase(
+                Workload.PIPELINED_PUT,
+                1,
+                Duration.ofMillis(300),
+                0,
+                Duration.ZERO,
+                new KeySpace("t", 10),
+                64,
+                1,
+                4));
+    assertTrue(r.ok());
+    assertTrue(r.errors() > 0);
+    assertTrue(r.firstError().startsWith("IllegalStateException: async put"), r.firstError());
+  }
+
+  @Test
+  void pipelinedPutRefusesATargetThatCannotPipeline() {
+    MapTarget t = new MapTarget();
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                runner.run(
+                    t,
+                    new WorkloadRunner.Phase(
+                        Workload.PIPELINED_PUT,
+                        1,
+                        Duration.ofMillis(100),
+                        0,
+                        Duration.ZERO,
+                        new KeySpace("t", 10),
+                        64,
+                        1)));
+    assertTrue(e.getMessage().contains("does not pipeline"), e.getMessage());
+  }
+
+  @Test
+  void loadFromAnOffsetWritesOnlyTheRestOfTheSpace() {
+    MapTarget t = new MapTarget();
+    KeySpace keys = new KeySpace("t", 1000);
+    runner.load(t, keys.first(300), 32, 8);
+    Result r = runner.load(t, keys, 300, 32, 8);
+    assertEquals(700, r.ops());
+    assertEquals(1000, t.map.size());
+    assertEquals(1000, t.puts.get(), "no key written twice");
+    assertEquals(300, keys.first(300).size());
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IndexOutOfBoundsException.class, () -> keys.first(300).key(300));
+  }
+
   private static void assertSaneLatencies(Result r) {
     assertTrue(r.p50Us() > 0, "p50 " + r.p50Us());
     assertTrue(
