@@ -155,6 +155,10 @@ final class EngineState implements ReplicatedState {
     deleteTree(tmp);
     try {
       SnapshotInfo info = engine.snapshotTo(tmp);
+      // The engine runs without LMDB's own fsync (the Raft log is the durable record), and
+      // LMDB's copy is synced only when the environment is: sync it here, the caller syncs the
+      // directory once the file has its final name.
+      Durable.syncFile(tmp.resolve("data.mdb"));
       Files.move(tmp.resolve("data.mdb"), file, StandardCopyOption.ATOMIC_MOVE);
       return info.appliedIndex();
     } catch (IOException e) {

@@ -187,13 +187,16 @@ final class KvStateMachine extends BaseStateMachine {
     File tmp = new File(target.getParentFile(), "tmp-" + target.getName());
     Files.deleteIfExists(tmp.toPath());
     try {
-      state.snapshotTo(tmp.toPath());
+      state.snapshotTo(tmp.toPath()); // synced
       Files.move(tmp.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE);
     } catch (UncheckedIOException e) {
       Files.deleteIfExists(tmp.toPath());
       throw e.getCause();
     }
     MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+    // Both files are synced (the .md5 by Ratis as it writes it): now their names, before Ratis
+    // hears of the snapshot and purges the log up to its index.
+    Durable.syncDir(target.getParentFile().toPath());
     storage.updateLatestSnapshot(
         new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
     storage.cleanupOldSnapshots(

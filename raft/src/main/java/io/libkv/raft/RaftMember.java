@@ -88,6 +88,7 @@ final class RaftMember implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + dataDir, e);
     }
+    BootGuard.prepare(dataDir, BootGuard.currentBoot());
     try {
       state = states.open(dataDir.resolve("kv"));
     } catch (StoreException e) {
