@@ -125,6 +125,7 @@ final class Cluster implements AutoCloseable {
   private final int size;
   private final Path faketimeLibrary;
   private final Path crashLibrary;
+  private final String classpath;
 
   /** A cluster with no spare nodes, whose processes run on the real clock. */
   Cluster(Backend backend, int size, Path dir, Map<String, String> options, PrintStream log) {
@@ -173,6 +174,7 @@ final class Cluster implements AutoCloseable {
     }
     this.faketimeLibrary = processClock ? faketimeLibrary() : null;
     this.crashLibrary = crashSim ? CrashSim.compile(dir) : null;
+    this.classpath = snapshotClasspath(dir.resolve("classpath"));
     this.backend = backend;
     this.dir = dir;
     this.options = Map.copyOf(options);
@@ -245,6 +247,60 @@ final class Cluster implements AutoCloseable {
                         + " faketime), looked for "
                         + candidates
                         + "; set LIBKV_FAKETIME_LIB to its libfaketimeMT.so.1"));
+  }
+
+  /**
+   * Copies the jars of this JVM's class path (and those a jar's manifest names) into {@code
+   * target}, and returns the class path of the copies: node processes started or restarted during
+   * the run must load the code the run started with, even if a build installs new jars into the
+   * local Maven repository meanwhile (a restarted node would mix versions, and a running one fails
+   * to load a class lazily). Directories (target/classes) are used as they are.
+   */
+  static String snapshotClasspath(Path target) {
+    java.util.Set<Path> entries = new java.util.LinkedHashSet<>();
+    for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      if (e.isEmpty()) {
+        continue;
+      }
+      Path p = Path.of(e).toAbsolutePath();
+      entries.add(p);
+      if (Files.isRegularFile(p) && p.toString().endsWith(".jar")) {
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
+          java.util.jar.Manifest m = jar.getManifest();
+          String cp =
+              m == null
+                  ? null
+                  : m.getMainAttributes().getValue(java.util.jar.Attributes.Name.CLASS_PATH);
+          if (cp != null) {
+            for (String rel : cp.trim().split("\\s+")) {
+              Path q = p.getParent().resolve(rel).normalize();
+              if (Files.exists(q)) {
+                entries.add(q);
+              }
+            }
+          }
+        } catch (IOException ex) {
+          throw new UncheckedIOException("cannot read the jar " + p, ex);
+        }
+      }
+    }
+    try {
+      Files.createDirectories(target);
+      List<String> out = new ArrayList<>();
+      int i = 0;
+      for (Path p : entries) {
+        if (Files.isRegularFile(p)) {
+          Path copy = target.resolve((i++) + "-" + p.getFileName());
+          Files.copy(p, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          out.add(copy.toString());
+        } else {
+          out.add(p.toString());
+        }
+      }
+      return String.join(java.io.File.pathSeparator, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy the class path into " + target, e);
+    }
   }
 
   private static String proxyAddress(Node from, Node to) {
@@ -322,7 +378,7 @@ final class Cluster implements AutoCloseable {
     cmd.addAll(JVM_FLAGS);
     cmd.add("-Djdk.net.hosts.file=" + n.hostsFile);
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(classpath);
     cmd.add(NodeMain.class.getName());
     cmd.addAll(List.of("--backend", backend.name(), "--id", n.id, "--data", n.dataDir.toString()));
     cmd.addAll(List.of("--control-port", Integer.toString(n.controlPort)));

@@ -132,7 +132,7 @@ class CrashSimIT {
             new JepsenRun.Options(
                 Backend.LMDB,
                 1,
-                Duration.ofSeconds(10),
+                Duration.ofSeconds(7),
                 Long.getLong("jepsen.seed", 5L),
                 List.of("crash"),
                 dir,

@@ -29,6 +29,27 @@ class JepsenCommandTest {
   }
 
   @Test
+  void parsesTheNewNemesesAndNodeOptions() {
+    JepsenCommand c = new JepsenCommand();
+    new CommandLine(c)
+        .parseArgs(
+            "--nemesis",
+            "member,crash,process-clock",
+            "--backend",
+            "lmdb",
+            "--node-option",
+            "lmdb.sync=false",
+            "--node-option",
+            "embedded.snapshotThreshold=20");
+    assertEquals(List.of("member", "crash", "process-clock"), c.nemeses);
+    assertEquals("lmdb", c.backend);
+    assertEquals(List.of("lmdb.sync=false", "embedded.snapshotThreshold=20"), c.nodeOptions);
+    for (String n : c.nemeses) {
+      assertTrue(Nemesis.KINDS.contains(n), n);
+    }
+  }
+
+  @Test
   void checksASavedHistory(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("history.txt");
     JepsenRun.writeHistory(
