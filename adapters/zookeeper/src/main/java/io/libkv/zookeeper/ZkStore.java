@@ -99,8 +99,14 @@ final class ZkStore implements Store {
     try {
       client.start();
       if (!client.blockUntilConnected(settings.connectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+        ZKClientConfig zc = new ZKClientConfig();
+        tls.configure(zc);
+        String why = ZkTlsProbe.diagnose(servers(settings.endpoints()), zc);
         throw store.errors.notReachable(
-            "no server answered within " + settings.connectionTimeout(), null);
+            "no server answered within "
+                + settings.connectionTimeout()
+                + (why == null ? "" : "; " + why),
+            null);
       }
       store.watches.start();
       store.call(
@@ -123,6 +129,17 @@ final class ZkStore implements Store {
         store.close();
       }
     }
+  }
+
+  private static List<java.net.InetSocketAddress> servers(List<String> endpoints) {
+    List<java.net.InetSocketAddress> out = new ArrayList<>();
+    for (String e : endpoints) {
+      int colon = e.trim().lastIndexOf(':');
+      out.add(
+          new java.net.InetSocketAddress(
+              e.trim().substring(0, colon), Integer.parseInt(e.trim().substring(colon + 1))));
+    }
+    return out;
   }
 
   /** Creates (not starts) a Curator client for one lock's session. */

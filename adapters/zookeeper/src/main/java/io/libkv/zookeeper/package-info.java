@@ -82,9 +82,12 @@
  * PKCS#8 key are joined into a private temporary file (ZooKeeper's PEM key store holds both), the
  * CA file is the trust store (the JDK's when absent), and server host names are verified; the
  * servers need a {@code secureClientPort} on the Netty connection factory. An {@code SSLContext}
- * cannot be handed to ZooKeeper's client and gives {@code CallNotSupportedException}. Options:
- * {@code zk.sessionTimeoutMs} (the store's session, default 30000), {@code zk.syncReads} (default
- * true). {@code Config.persistConnection} is implied: the session stays open until close.
+ * cannot be handed to ZooKeeper's client and gives {@code CallNotSupportedException}. When no
+ * server answers at open, the store makes one TLS handshake per server itself, so that the {@code
+ * NotReachableException} names a refused handshake (missing or untrusted certificate) or, without
+ * TLS configured, a server that speaks TLS. Options: {@code zk.sessionTimeoutMs} (the store's
+ * session, default 30000), {@code zk.syncReads} (default true). {@code Config.persistConnection} is
+ * implied: the session stays open until close.
  *
  * <h2>Threads and errors</h2>
  *

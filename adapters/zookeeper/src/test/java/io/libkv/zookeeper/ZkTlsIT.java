@@ -89,9 +89,23 @@ class ZkTlsIT {
           ZkTestServers.config(Duration.ofSeconds(2))
               .tls(new Config.TlsFiles(null, null, serverPem))
               .build();
-      assertThrows(
-          NotReachableException.class,
-          () -> ZkTestServers.open("127.0.0.1:" + securePort, noCert).close());
+      NotReachableException refused =
+          assertThrows(
+              NotReachableException.class,
+              () -> ZkTestServers.open("127.0.0.1:" + securePort, noCert).close());
+      assertTrue(
+          refused.getMessage().contains("TLS handshake with 127.0.0.1:" + securePort + " failed"),
+          refused.getMessage());
+      // A plain client at the TLS port is told that the server speaks TLS.
+      NotReachableException plain =
+          assertThrows(
+              NotReachableException.class,
+              () ->
+                  ZkTestServers.open(
+                          "127.0.0.1:" + securePort,
+                          ZkTestServers.config(Duration.ofSeconds(2)).build())
+                      .close());
+      assertTrue(plain.getMessage().contains("speaks TLS"), plain.getMessage());
     }
   }
 
