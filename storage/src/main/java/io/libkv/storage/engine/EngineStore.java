@@ -68,7 +68,7 @@ public final class EngineStore implements AsyncStore {
   private final WatchHub hub;
   private final int maxValueBytes;
   private final Runnable onClose;
-  private final Set<WatchQueue<?>> watches = ConcurrentHashMap.newKeySet();
+  private final Set<Watch<?>> watches = ConcurrentHashMap.newKeySet();
   private final Set<EngineLocker.Held> held = ConcurrentHashMap.newKeySet();
   private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
   private final Set<CompletableFuture<?>> pendingWrites = ConcurrentHashMap.newKeySet();
@@ -334,8 +334,15 @@ public final class EngineStore implements AsyncStore {
 
   private Watch<KVPair> keyWatch(String k, long afterIndex) {
     requireOpen();
-    Subscriptions.KeyWatch[] sub = new Subscriptions.KeyWatch[1];
     int capacity = afterIndex < 0 ? KEY_WATCH_CAPACITY : RESUMED_WATCH_CAPACITY;
+    if (hub.hasBroadcast()) {
+      BroadcastWatch<?>[] self = new BroadcastWatch<?>[1];
+      BroadcastWatch.Key w =
+          new BroadcastWatch.Key(hub, k, afterIndex, capacity, () -> forget(self[0]));
+      self[0] = w;
+      return open(w);
+    }
+    Subscriptions.KeyWatch[] sub = new Subscriptions.KeyWatch[1];
     WatchQueue<KVPair> q = new WatchQueue<>(k, capacity, () -> release(sub[0]));
     sub[0] = new Subscriptions.KeyWatch(k, afterIndex, q);
     register(sub[0], q);
@@ -346,12 +353,52 @@ public final class EngineStore implements AsyncStore {
   public Watch<List<KVPair>> watchTree(String directory) {
     String d = Keys.normalizeDirectory(directory);
     requireOpen();
+    if (hub.hasBroadcast()) {
+      BroadcastWatch<?>[] self = new BroadcastWatch<?>[1];
+      BroadcastWatch.Tree w =
+          new BroadcastWatch.Tree(hub, d, TREE_WATCH_CAPACITY, () -> forget(self[0]));
+      self[0] = w;
+      return open(w);
+    }
     Subscriptions.TreeWatch[] sub = new Subscriptions.TreeWatch[1];
     WatchQueue<List<KVPair>> q =
         new WatchQueue<>(d + "/", TREE_WATCH_CAPACITY, () -> release(sub[0]));
     sub[0] = new Subscriptions.TreeWatch(d, q);
     register(sub[0], q);
     return q;
+  }
+
+  /**
+   * Starts a broadcast watch at the reader's revision (linearizable for Raft): waits until the
+   * local engine has applied it, so the first state is at least that new.
+   */
+  private <W extends BroadcastWatch<?>> W open(W w) {
+    watches.add(w);
+    hub.opened(w);
+    try {
+      long min = read(ReadView::revision);
+      if (hub.localRevision() < min) {
+        Subscriptions.Barrier b = new Subscriptions.Barrier();
+        try {
+          awaitRegistration(hub.subscribe(b, min));
+        } finally {
+          hub.unsubscribe(b);
+        }
+      }
+      w.start();
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
+    }
+    if (closed) {
+      w.close();
+    }
+    return w;
+  }
+
+  private void forget(BroadcastWatch<?> w) {
+    hub.closed(w);
+    watches.remove(w);
   }
 
   private void register(WatchHub.Subscription sub, WatchQueue<?> q) {
@@ -571,8 +618,8 @@ public final class EngineStore implements AsyncStore {
       f.completeExceptionally(
           new StoreException("Store closed while a write was pending; it may be applied: " + name));
     }
-    for (WatchQueue<?> q : List.copyOf(watches)) {
-      q.close();
+    for (Watch<?> w : List.copyOf(watches)) {
+      w.close();
     }
     for (EngineLocker.Held h : List.copyOf(held)) {
       h.release();

@@ -32,7 +32,7 @@ final class Subscriptions {
   private Subscriptions() {}
 
   /** Replays history after {@code after} for one key, up to the view's revision. */
-  private static List<ChangeEvent> replay(ReadView v, String key, long after) {
+  static List<ChangeEvent> replay(ReadView v, String key, long after) {
     List<ChangeEvent> out = new ArrayList<>();
     long pos = after;
     long end = v.revision();
@@ -172,6 +172,25 @@ final class Subscriptions {
     void fail(StoreException e) {
       queue.fail(e);
     }
+  }
+
+  /** Starts once the engine has applied a revision; delivers nothing (see {@link EngineStore}). */
+  static final class Barrier extends WatchHub.Subscription {
+    Barrier() {
+      super("", false);
+    }
+
+    @Override
+    void start(ReadView v) {}
+
+    @Override
+    void onChange(ChangeEvent e) {}
+
+    @Override
+    void resync(ReadView v) {}
+
+    @Override
+    void fail(StoreException e) {}
   }
 
   /** Completes when a key is deleted after a revision (a lock's predecessor, or its own waiter). */

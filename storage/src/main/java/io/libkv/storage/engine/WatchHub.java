@@ -1,27 +1,41 @@
 package io.libkv.storage.engine;
 
+import io.libkv.spi.Keys;
 import io.libkv.store.StoreException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.broadcast.BroadcastReceiver;
 
 /**
- * The change fan-out of one {@link KvEngine}: one thread that follows the engine's revision history
- * and hands every change to the watches (and lock waits) subscribed to it.
+ * The change fan-out of one {@link KvEngine}.
  *
- * <p>The apply thread only records the new revision and unparks the hub thread (it never waits for
- * a watcher); the hub reads the committed changes back from the engine's history in its own read
- * transaction, so a slow or lapped watcher can always resynchronise from the engine itself. Watches
- * are fed through non-blocking, coalescing queues ({@link io.libkv.spi.WatchQueue}). Registration
- * happens on the hub thread, so the seam between a watch's initial state (or replayed history) and
- * its live changes has no gap and no duplicate.
+ * <p><b>With a local engine</b> ({@link #WatchHub(KvEngine, String)}): the apply thread is the
+ * single writer of an Agrona broadcast buffer ({@link ChangeBroadcast}): after each commit it
+ * copies the batch's changes in and unparks the hub thread, never waiting for anyone. Every key and
+ * tree watch ({@link BroadcastWatch}) is a reader of that buffer, on the thread that polls it: a
+ * watcher that stops reading costs the writers nothing, and one that falls a whole buffer behind is
+ * lapped and resynchronises from the engine (the current state, coalesced, never out of order). The
+ * hub thread reads the buffer too, only to unpark the watchers parked on a key (or under a
+ * directory) that a batch changed. Lock waits are subscriptions fed by the hub thread from the
+ * engine's revision history.
+ *
+ * <p><b>Without one</b> ({@link #WatchHub(KvReader, String, Duration)}, a client-only store): the
+ * hub thread polls the reader's history and feeds every watch through a non-blocking, coalescing
+ * {@link io.libkv.spi.WatchQueue}; registration happens on the hub thread, so the seam between a
+ * watch's initial state (or replayed history) and its live changes has no gap and no duplicate.
  *
  * <p>One hub per engine; {@link EngineStore}s opened on the same engine share it. Thread-safe.
  */
@@ -44,13 +58,33 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   private long delivered;
   private volatile boolean restored;
   private volatile boolean closed;
+  // Broadcast mode only (null when polling a reader).
+  private final ChangeBroadcast broadcast;
+  private final Set<BroadcastWatch<?>> live = ConcurrentHashMap.newKeySet();
+  private final Map<String, Set<BroadcastWatch<?>>> sleepingKeys = new ConcurrentHashMap<>();
+  private final Set<BroadcastWatch<?>> sleepingTrees = ConcurrentHashMap.newKeySet();
+  // Owned by the hub thread.
+  private final Set<String> changedKeys = new HashSet<>();
+  private BroadcastReceiver wakeReceiver;
+  private long wakeLapped;
+  private boolean wakeAll;
 
   /**
    * Creates the hub of {@code engine} and starts its thread ({@code libkv-watch-<name>}); it
    * listens to the engine until {@link #close()}.
    */
   public WatchHub(KvEngine engine, String name) {
+    this(engine, name, ChangeBroadcast.DEFAULT_CAPACITY);
+  }
+
+  /**
+   * Creates the hub of {@code engine} with a broadcast buffer of {@code bufferBytes} (a power of
+   * two; a watcher more than about that many bytes of changes behind resyncs from the engine).
+   */
+  public WatchHub(KvEngine engine, String name, int bufferBytes) {
     this.engine = Objects.requireNonNull(engine, "engine");
+    this.broadcast = new ChangeBroadcast(bufferBytes);
+    this.wakeReceiver = broadcast.newReceiver();
     this.source = engine;
     this.pollNs = IDLE_PARK_NS;
     this.name = Objects.requireNonNull(name, "name");
@@ -70,6 +104,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
    */
   public WatchHub(KvReader reader, String name, Duration pollInterval) {
     this.engine = null;
+    this.broadcast = null;
     this.source = Objects.requireNonNull(reader, "reader");
     this.name = Objects.requireNonNull(name, "name");
     if (pollInterval.isNegative() || pollInterval.isZero()) {
@@ -83,14 +118,147 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
 
   @Override
   public void onApplied(AppliedBatch batch) {
+    if (broadcast != null) {
+      broadcast.publish(batch);
+    }
     LockSupport.unpark(thread);
   }
 
   @Override
   public void onRestored(long appliedIndex, long lastRevision) {
+    if (broadcast != null) {
+      broadcast.restored();
+    }
     restored = true;
     LockSupport.unpark(thread);
   }
+
+  // ------------------------------------------------------------------- broadcast mode (engine)
+
+  /** Whether watches read a broadcast buffer of a local engine (else: subscriptions). */
+  boolean hasBroadcast() {
+    return broadcast != null;
+  }
+
+  ChangeBroadcast broadcast() {
+    return broadcast;
+  }
+
+  /** The local engine's last applied revision. */
+  long localRevision() {
+    return engine.lastRevision();
+  }
+
+  /** Reads the local engine (never a remote reader). */
+  <T> T readLocal(Function<ReadView, T> fn) {
+    return engine.read(fn);
+  }
+
+  /** A broadcast watch is open: it is failed if the hub closes. */
+  void opened(BroadcastWatch<?> w) {
+    live.add(w);
+    if (closed) {
+      w.fail(new StoreException("Watch hub closed: " + name));
+    }
+  }
+
+  /** A broadcast watch was closed. */
+  void closed(BroadcastWatch<?> w) {
+    live.remove(w);
+    awake(w);
+  }
+
+  /** A thread parks on {@code w}: wake it when a batch changes what it watches. */
+  void sleeping(BroadcastWatch<?> w) {
+    if (w.prefix) {
+      sleepingTrees.add(w);
+    } else {
+      sleepingKeys.compute(
+          w.key,
+          (k, set) -> {
+            Set<BroadcastWatch<?>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+            s.add(w);
+            return s;
+          });
+    }
+  }
+
+  /** No thread parks on {@code w} any more. */
+  void awake(BroadcastWatch<?> w) {
+    if (w.prefix) {
+      sleepingTrees.remove(w);
+    } else {
+      sleepingKeys.computeIfPresent(
+          w.key,
+          (k, set) -> {
+            set.remove(w);
+            return set.isEmpty() ? null : set;
+          });
+    }
+  }
+
+  /** Hub thread: reads the buffer and unparks the watchers a committed batch concerns. */
+  private void wakeSleepers() {
+    BroadcastReceiver r = wakeReceiver;
+    while (!wakeAll && r.receiveNext()) {
+      if (r.lappedCount() != wakeLapped) {
+        wakeAll = true;
+        break;
+      }
+      DirectBuffer b = r.buffer();
+      int at = r.offset();
+      switch (r.typeId()) {
+        case ChangeBroadcast.CHANGE, ChangeBroadcast.CHANGE_TOO_LARGE -> {
+          // A watcher that parks later re-checks the buffer's tail first: only parked ones matter.
+          if (!sleepingKeys.isEmpty() || !sleepingTrees.isEmpty()) {
+            changedKeys.add(ChangeBroadcast.key(b, at));
+          }
+        }
+        case ChangeBroadcast.END -> wakeChanged();
+        case ChangeBroadcast.RESTORED -> wakeAll = true;
+        default -> {
+          // unknown message type: nobody to wake
+        }
+      }
+      if (!r.validate()) {
+        wakeAll = true; // overwritten while read: wake everyone rather than guess
+      }
+    }
+    if (wakeAll) {
+      wakeAll = false;
+      changedKeys.clear();
+      wakeReceiver = broadcast.newReceiver();
+      wakeLapped = wakeReceiver.lappedCount();
+      for (Set<BroadcastWatch<?>> set : sleepingKeys.values()) {
+        set.forEach(BroadcastWatch::wake);
+      }
+      sleepingTrees.forEach(BroadcastWatch::wake);
+    }
+  }
+
+  /** A whole batch is in (tree watches can show it): wakes those parked on what it changed. */
+  private void wakeChanged() {
+    if (changedKeys.isEmpty()) {
+      return;
+    }
+    for (String k : changedKeys) {
+      Set<BroadcastWatch<?>> set = sleepingKeys.get(k);
+      if (set != null) {
+        set.forEach(BroadcastWatch::wake);
+      }
+    }
+    for (BroadcastWatch<?> w : sleepingTrees) {
+      for (String k : changedKeys) {
+        if (Keys.isUnder(k, w.key)) {
+          w.wake();
+          break;
+        }
+      }
+    }
+    changedKeys.clear();
+  }
+
+  // ------------------------------------------------------------------------- subscriptions
 
   /**
    * Registers a subscription; it starts on the hub thread once the engine has applied at least
@@ -159,6 +327,9 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       for (Subscription s : subs) {
         s.fail(end);
       }
+      for (BroadcastWatch<?> w : live) {
+        w.fail(end);
+      }
       for (Subscription s : pending) {
         s.started.completeExceptionally(end);
         s.fail(end);
@@ -171,6 +342,9 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       boolean busy = false;
       try {
         ops.drain(Runnable::run);
+        if (broadcast != null) {
+          wakeSleepers();
+        }
         if (restored) {
           restored = false;
           source.read(
@@ -300,7 +474,13 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
 
   @Override
   public String toString() {
-    return "WatchHub[" + name + ", subscriptions=" + subs.size() + "]";
+    return "WatchHub["
+        + name
+        + ", subscriptions="
+        + subs.size()
+        + ", broadcast watches="
+        + live.size()
+        + "]";
   }
 
   /**

@@ -38,6 +38,11 @@ class WatchHubTest {
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   private void open(boolean polling) {
+    open(polling, 1 << 22);
+  }
+
+  /** A hub whose broadcast buffer holds only {@code bufferBytes}, so readers get lapped. */
+  private void open(boolean polling, int bufferBytes) {
     engine = KvEngine.open(dir, EngineOptions.builder().sync(false).build());
     CommandSubmitter submitter =
         c -> {
@@ -47,7 +52,10 @@ class WatchHubTest {
           }
         };
     KvReader reader = engine::read;
-    hub = polling ? new WatchHub(reader, "poll", Duration.ofMillis(20)) : new WatchHub(engine, "e");
+    hub =
+        polling
+            ? new WatchHub(reader, "poll", Duration.ofMillis(20))
+            : new WatchHub(engine, "e", bufferBytes);
     store = new EngineStore("t", submitter, reader, hub, Config.defaults(), () -> {});
   }
 
@@ -141,5 +149,112 @@ class WatchHubTest {
       assertTrue(ev.isDeletion());
       assertArrayEquals(b("old"), r.poll(Duration.ofSeconds(5)).value());
     }
+  }
+
+  // ------------------------------------------------------------ broadcast buffer: lapped readers
+
+  private static final int SMALL_BUFFER = 8 << 10; // messages up to 1 KiB; ~25 puts fill it
+
+  @Test
+  void aLappedKeyWatchResyncsToTheLatestStateInIndexOrder() throws Exception {
+    open(false, SMALL_BUFFER);
+    store.put("lap/k", b("0"), null);
+    try (Watch<KVPair> w = store.watch("lap/k")) {
+      assertArrayEquals(b("0"), w.poll(Duration.ofSeconds(5)).value());
+      for (int i = 1; i <= 2000; i++) {
+        store.put(i % 3 == 0 ? "lap/other" : "lap/k", b(Integer.toString(i)), null);
+      }
+      KVPair latest = store.get("lap/k");
+      long last = 0;
+      int n = 0;
+      KVPair e;
+      while ((e = w.poll(Duration.ofMillis(500))) != null) {
+        assertTrue(e.lastIndex() > last, "never an older state after a newer one: " + e);
+        last = e.lastIndex();
+        n++;
+      }
+      assertEquals(latest.lastIndex(), last, "the watcher ends at the latest state");
+      assertTrue(n < 100, "lapped: the backlog was coalesced, " + n + " events");
+      store.put("lap/k", b("after"), null);
+      assertArrayEquals(b("after"), w.poll(Duration.ofSeconds(5)).value(), "and it follows again");
+    }
+  }
+
+  @Test
+  void aDeletionWhileLappedIsAnEvent() throws Exception {
+    open(false, SMALL_BUFFER);
+    store.put("lapdel/k", b("v"), null);
+    try (Watch<KVPair> w = store.watch("lapdel/k")) {
+      assertNotNull(w.poll(Duration.ofSeconds(5)));
+      for (int i = 0; i < 500; i++) {
+        store.put("lapdel/noise", b(Integer.toString(i)), null);
+      }
+      store.delete("lapdel/k");
+      for (int i = 0; i < 500; i++) {
+        store.put("lapdel/noise", b(Integer.toString(i)), null);
+      }
+      KVPair e = w.poll(Duration.ofSeconds(5));
+      assertNotNull(e, "the deletion is delivered");
+      assertNull(e.value(), "as a deletion event: " + e);
+      assertNull(w.poll(Duration.ofMillis(200)), "and nothing else");
+    }
+  }
+
+  @Test
+  void aLappedTreeWatchResyncsToTheCurrentList() throws Exception {
+    open(false, SMALL_BUFFER);
+    try (Watch<List<KVPair>> t = store.watchTree("laptree")) {
+      assertEquals(List.of(), t.poll(Duration.ofSeconds(5)));
+      for (int i = 0; i < 1000; i++) {
+        store.put("laptree/k" + (i % 7), b(Integer.toString(i)), null);
+      }
+      store.delete("laptree/k3");
+      List<KVPair> expected = store.list("laptree");
+      List<KVPair> last = null;
+      List<KVPair> l;
+      while ((l = t.poll(Duration.ofMillis(500))) != null) {
+        last = l;
+      }
+      assertNotNull(last);
+      assertEquals(
+          expected.stream().map(p -> p.key() + "@" + p.lastIndex()).toList(),
+          last.stream().map(p -> p.key() + "@" + p.lastIndex()).toList());
+    }
+  }
+
+  @Test
+  void aValueTooLargeForTheBufferIsReadFromTheEngine() throws Exception {
+    open(false, SMALL_BUFFER);
+    byte[] big = new byte[4096]; // over the 1 KiB message limit of an 8 KiB buffer
+    big[4095] = 7;
+    try (Watch<KVPair> w = store.watch("big/k");
+        Watch<List<KVPair>> t = store.watchTree("big")) {
+      assertEquals(List.of(), t.poll(Duration.ofSeconds(5)));
+      store.put("big/k", big, null);
+      KVPair e = w.poll(Duration.ofSeconds(5));
+      assertArrayEquals(big, e.value());
+      assertEquals(store.get("big/k").lastIndex(), e.lastIndex());
+      assertArrayEquals(big, t.poll(Duration.ofSeconds(5)).get(0).value());
+    }
+  }
+
+  @Test
+  void aBlockedTakeIsWokenByAWriteAndEndsWithClose() throws Exception {
+    open(false);
+    Watch<KVPair> w = store.watch("wake/k");
+    Future<KVPair> taken = pool.submit(() -> w.take());
+    Watch<List<KVPair>> t = store.watchTree("wake");
+    assertEquals(List.of(), t.take());
+    Future<List<KVPair>> tree = pool.submit(() -> t.take());
+    store.put("wake/k", b("v"), null);
+    assertArrayEquals(b("v"), taken.get(10, TimeUnit.SECONDS).value());
+    assertEquals(1, tree.get(10, TimeUnit.SECONDS).size());
+    t.close();
+    Future<KVPair> blocked = pool.submit(() -> w.take());
+    w.close();
+    java.util.concurrent.ExecutionException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            java.util.concurrent.ExecutionException.class, () -> blocked.get(10, TimeUnit.SECONDS));
+    assertTrue(e.getCause() instanceof io.libkv.store.WatchClosedException, e.toString());
   }
 }
