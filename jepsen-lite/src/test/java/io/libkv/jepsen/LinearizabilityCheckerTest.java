@@ -49,6 +49,32 @@ class LinearizabilityCheckerTest {
     assertEquals(Verdict.INVALID, verdict(h));
   }
 
+  /**
+   * The shape of the etcd reference run's INVALID key of session 1: a client library that retries a
+   * put after a lost reply (jetcd's withAutoRetry, then used by the etcd adapter) applies it twice,
+   * around another client's write. One slow write cannot be seen before and after {@code 2},
+   * whether its outcome is known or not.
+   */
+  @Test
+  void writeAppliedTwiceByARetryingClientIsInvalid() {
+    Histories known =
+        Histories.on("k")
+            .write(0, "1", 0, 100)
+            .read(1, "1", 5, 6)
+            .write(2, "2", 10, 20)
+            .read(1, "2", 25, 26)
+            .read(1, "1", 30, 31);
+    assertEquals(Verdict.INVALID, verdict(known));
+    Histories unknown =
+        Histories.on("k")
+            .writeUnknown(0, "1", 0)
+            .read(1, "1", 5, 6)
+            .write(2, "2", 10, 20)
+            .read(1, "2", 25, 26)
+            .read(1, "1", 30, 31);
+    assertEquals(Verdict.INVALID, verdict(unknown));
+  }
+
   @Test
   void readConcurrentWithWriteMaySeeEitherValue() {
     assertEquals(
