@@ -398,7 +398,7 @@ final class Cluster implements AutoCloseable {
         // crashsim resolves the directory it watches once, at start: it must exist by then.
         Files.createDirectories(n.dataDir);
         Files.createDirectories(n.undoDir);
-        preload.add(crashLibrary.toString());
+        preload.add(crashLibrary.toString()); // after libfaketime: see below
         pb.environment().put("CRASHSIM_DIR", n.dataDir.toString());
         pb.environment().put("CRASHSIM_JOURNAL", n.undoDir.toString());
       }
@@ -406,7 +406,9 @@ final class Cluster implements AutoCloseable {
         // libfaketime re-reads the offset file once a second; the JVM's clock_gettime calls go
         // through it, so System.nanoTime (Ratis' timers) moves with it. File times stay real.
         writeFaketime(n);
-        preload.add(faketimeLibrary.toString());
+        // First in LD_PRELOAD: with crashsim loaded before it, libfaketime's fstat is called
+        // before libfaketime has initialised and the process crashes (SIGSEGV) at start.
+        preload.add(0, faketimeLibrary.toString());
         pb.environment().put("FAKETIME_TIMESTAMP_FILE", n.faketimeFile.toString());
         pb.environment().put("FAKETIME_CACHE_DURATION", "1");
         pb.environment().put("NO_FAKE_STAT", "1");
