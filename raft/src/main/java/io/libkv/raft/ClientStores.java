@@ -50,6 +50,7 @@ final class ClientStores {
             EmbeddedNode::sizeOf,
             null);
     List<String> eps = channel.endpoints();
+    TlsProbe probe = new TlsProbe(endpoints, settings.tls);
     long writeMs = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
     // A read retries for connectionTimeout, its last attempt may take a request timeout: waiting
     // that long reports the last attempt's failure (e.g. a TLS refusal), not a bare timeout.
@@ -60,7 +61,9 @@ final class ClientStores {
           public <T> T read(Function<ReadView, T> fn) {
             return fn.apply(
                 ReadCodec.remoteView(
-                    req -> await(channel.query(req, settings.linearizableReads), readWait, eps)));
+                    req ->
+                        await(
+                            channel.query(req, settings.linearizableReads), readWait, eps, probe)));
           }
         };
     WatchHub hub = null;
@@ -74,7 +77,8 @@ final class ClientStores {
               EmbeddedNode.bounded(
                   channel.write(cmd).orTimeout(writeMs, TimeUnit.MILLISECONDS),
                   eps,
-                  "write " + cmd),
+                  "write " + cmd,
+                  probe),
           reader,
           hub,
           config,
@@ -92,17 +96,21 @@ final class ClientStores {
   }
 
   private static byte[] await(
-      CompletableFuture<byte[]> f, Duration timeout, List<String> endpoints) {
+      CompletableFuture<byte[]> f, Duration timeout, List<String> endpoints, TlsProbe probe) {
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted during a read", e);
     } catch (ExecutionException e) {
-      throw RatisErrors.map(e.getCause(), endpoints, "read");
+      throw RatisErrors.map(e.getCause(), endpoints, "read", probe);
     } catch (TimeoutException e) {
-      throw new NotReachableException(
-          endpoints, "read got no answer within " + timeout.toMillis() + " ms", e);
+      throw RatisErrors.map(
+          new NotReachableException(
+              endpoints, "read got no answer within " + timeout.toMillis() + " ms", e),
+          endpoints,
+          "read",
+          probe);
     }
   }
 }

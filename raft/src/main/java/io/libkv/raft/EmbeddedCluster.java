@@ -44,6 +44,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   private final String host;
   private final Map<String, String> endpoints = new LinkedHashMap<>();
   private final Map<String, EmbeddedNode> running = new LinkedHashMap<>();
+  private final Map<String, Config> overrides = new LinkedHashMap<>();
   private final AtomicInteger nextStore = new AtomicInteger();
   private int nextId;
 
@@ -184,7 +185,16 @@ public final class EmbeddedCluster implements AutoCloseable {
    * to hear from it, and until then it cannot serve linearizable reads.
    */
   public EmbeddedNode restart(String id) {
-    EmbeddedNode n = startMember(id);
+    return restart(id, null);
+  }
+
+  /**
+   * As {@link #restart(String)}, with a configuration for this member from now on instead of the
+   * cluster's (its node id and data directory are set by the cluster): for example new TLS
+   * certificates, replaced one member at a time by rolling restarts.
+   */
+  public EmbeddedNode restart(String id, Config config) {
+    EmbeddedNode n = startMember(id, config);
     if (leader().filter(l -> l != n).isPresent()) {
       awaitLeaderKnown(n);
     }
@@ -192,6 +202,10 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   private EmbeddedNode startMember(String id) {
+    return startMember(id, null);
+  }
+
+  private EmbeddedNode startMember(String id, Config config) {
     List<String> peers;
     synchronized (this) {
       if (!endpoints.containsKey(id)) {
@@ -201,6 +215,17 @@ public final class EmbeddedCluster implements AutoCloseable {
         throw new IllegalStateException("member " + id + " is running");
       }
       peers = List.copyOf(endpoints.values());
+    }
+    if (config != null) {
+      Config c =
+          config.option(RaftSettings.ELECTION_TIMEOUT_MS).isPresent()
+              ? config
+              : config.toBuilder()
+                  .option(RaftSettings.ELECTION_TIMEOUT_MS, TEST_ELECTION_TIMEOUT_MS)
+                  .build();
+      synchronized (this) {
+        overrides.put(id, c);
+      }
     }
     EmbeddedNode n = EmbeddedNode.start(peers, memberConfig(id));
     synchronized (this) {
@@ -271,7 +296,11 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   private Config memberConfig(String id) {
-    return base.toBuilder().nodeId(id).dataDir(baseDir.resolve(id)).build();
+    Config c;
+    synchronized (this) {
+      c = overrides.getOrDefault(id, base);
+    }
+    return c.toBuilder().nodeId(id).dataDir(baseDir.resolve(id)).build();
   }
 
   private static int freePort(String host) {

@@ -71,6 +71,7 @@ public final class EmbeddedNode implements AutoCloseable {
   private final RaftChannel<Command, CommandResult> channel;
   private final Consumer<Boolean> leadership;
   private final AppliedIndexWaiter applied;
+  private final TlsProbe probe;
   private final Set<Store> stores = ConcurrentHashMap.newKeySet();
   private final CountDownLatch closed = new CountDownLatch(1);
   private volatile boolean closing;
@@ -98,6 +99,7 @@ public final class EmbeddedNode implements AutoCloseable {
                         "nodeId '" + id + "' is not one of the endpoints " + peers));
     JvmAccess.requireNioAccess("libkv EMBEDDED backend");
     RaftGroup group = Peers.group(settings.group, all);
+    this.probe = new TlsProbe(peers, settings.tls);
     KvEngine[] opened = new KvEngine[1];
     // The Raft log is the durable record: LMDB need not fsync every batch (a lost tail is
     // replayed from the log after a crash).
@@ -266,7 +268,7 @@ public final class EmbeddedNode implements AutoCloseable {
     try {
       channel.setMembers(Peers.parse(peers));
     } catch (IOException e) {
-      throw RatisErrors.map(e, channel.endpoints(), "membership change to " + peers);
+      throw RatisErrors.map(e, channel.endpoints(), "membership change to " + peers, probe);
     }
   }
 
@@ -314,14 +316,16 @@ public final class EmbeddedNode implements AutoCloseable {
       RaftChannel<Command, CommandResult> ch, Command cmd) {
     long ms = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
     return bounded(
-        ch.write(cmd).orTimeout(ms, TimeUnit.MILLISECONDS), ch.endpoints(), "write " + cmd);
+        ch.write(cmd).orTimeout(ms, TimeUnit.MILLISECONDS), ch.endpoints(), "write " + cmd, probe);
   }
 
-  /** Bounds a Raft call by the connection timeout and maps its failure. */
+  /**
+   * Maps the failure of a bounded Raft call; a bare "no answer" is checked with {@code probe} for a
+   * TLS refusal.
+   */
   static <T> CompletableFuture<T> bounded(
-      CompletableFuture<T> f, List<String> endpoints, String what) {
-    return f.exceptionallyCompose(
-        e -> CompletableFuture.failedFuture(RatisErrors.map(e, endpoints, what)));
+      CompletableFuture<T> f, List<String> endpoints, String what, TlsProbe probe) {
+    return f.exceptionallyCompose(e -> RatisErrors.mapAsync(e, endpoints, what, probe));
   }
 
   private <T> T await(CompletableFuture<T> f, String what) {
@@ -334,10 +338,14 @@ public final class EmbeddedNode implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted during " + what, e);
     } catch (ExecutionException e) {
-      throw RatisErrors.map(e.getCause(), channel.endpoints(), what);
+      throw RatisErrors.map(e.getCause(), channel.endpoints(), what, probe);
     } catch (TimeoutException e) {
-      throw new io.libkv.store.NotReachableException(
-          channel.endpoints(), what + " got no answer within " + ms + " ms", e);
+      throw RatisErrors.map(
+          new io.libkv.store.NotReachableException(
+              channel.endpoints(), what + " got no answer within " + ms + " ms", e),
+          channel.endpoints(),
+          what,
+          probe);
     }
   }
 
@@ -374,12 +382,17 @@ public final class EmbeddedNode implements AutoCloseable {
 
   /**
    * Runs one member until the process is stopped: {@code --id ID --peers
-   * ID=HOST:PORT,ID=HOST:PORT,... --data-dir DIR [--join] [--option NAME=VALUE]...}.
+   * ID=HOST:PORT,ID=HOST:PORT,... --data-dir DIR [--join] [--option NAME=VALUE]... [--tls-cert
+   * CERT.pem --tls-key KEY.pem --tls-ca CA.pem]} (the three TLS files switch on mutual TLS, as
+   * {@link Config.TlsFiles}).
    */
   public static void main(String[] args) throws InterruptedException {
     Config.Builder cb = Config.builder();
     List<String> peers = null;
     boolean join = false;
+    Path tlsCert = null;
+    Path tlsKey = null;
+    Path tlsCa = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -387,6 +400,9 @@ public final class EmbeddedNode implements AutoCloseable {
         case "--peers" -> peers = List.of(value(args, ++i, a).split(","));
         case "--data-dir" -> cb.dataDir(Path.of(value(args, ++i, a)));
         case "--join" -> join = true;
+        case "--tls-cert" -> tlsCert = Path.of(value(args, ++i, a));
+        case "--tls-key" -> tlsKey = Path.of(value(args, ++i, a));
+        case "--tls-ca" -> tlsCa = Path.of(value(args, ++i, a));
         case "--option" -> {
           String kv = value(args, ++i, a);
           int eq = kv.indexOf('=');
@@ -400,6 +416,9 @@ public final class EmbeddedNode implements AutoCloseable {
     }
     if (peers == null) {
       throw new IllegalArgumentException("--peers is required");
+    }
+    if (tlsCert != null || tlsKey != null || tlsCa != null) {
+      cb.tls(new Config.TlsFiles(tlsCert, tlsKey, tlsCa));
     }
     EmbeddedNode node = join ? join(peers, cb.build()) : start(peers, cb.build());
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));

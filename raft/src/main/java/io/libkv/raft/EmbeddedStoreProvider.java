@@ -33,6 +33,13 @@ import java.util.Map;
  * writes per entry), {@code embedded.maxInFlight} (default 4 entries per node), {@code
  * embedded.requestTimeoutMs} (default 3000). Unknown {@code embedded.*} options are refused.
  *
+ * <p><b>TLS</b>: {@link Config#tlsFiles()} (PEM certificate chain, PKCS#8 key, CA) on every member
+ * and store makes every connection mutual TLS; a member or store with a certificate that does not
+ * chain to the CA, or without TLS, is refused ({@link io.libkv.store.NotReachableException} "...
+ * refused by TLS ..."). An {@code SSLContext}, or TLS with {@code embedded.transport=netty}, gives
+ * {@link io.libkv.store.CallNotSupportedException}; unusable files give {@link
+ * IllegalArgumentException} naming the file.
+ *
  * <p>Public with a no-arg constructor for {@link java.util.ServiceLoader}.
  */
 public final class EmbeddedStoreProvider implements StoreProvider {

@@ -60,11 +60,15 @@ final class RaftTls {
           "-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END \\1PRIVATE KEY-----");
 
   final Config.TlsFiles files;
+  final X509KeyManager keyManager;
+  final X509TrustManager trustManager;
   final GrpcTlsConfig grpc;
 
-  private RaftTls(Config.TlsFiles files, GrpcTlsConfig grpc) {
+  private RaftTls(Config.TlsFiles files, X509KeyManager keys, X509TrustManager trust) {
     this.files = files;
-    this.grpc = grpc;
+    this.keyManager = keys;
+    this.trustManager = trust;
+    this.grpc = new GrpcTlsConfig(keys, trust, true);
   }
 
   /**
@@ -112,7 +116,7 @@ final class RaftTls {
       X509TrustManager trust = trustManager(cas);
       checkSignedByCa(trust, chain, key, f);
       X509KeyManager keys = keyManager(key, chain);
-      return new RaftTls(f, new GrpcTlsConfig(keys, trust, true));
+      return new RaftTls(f, keys, trust);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "EMBEDDED TLS: cannot use " + f + ": " + e.getMessage(), e);

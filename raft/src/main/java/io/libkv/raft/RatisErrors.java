@@ -11,8 +11,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 
@@ -85,14 +87,7 @@ final class RatisErrors {
     if (t instanceof IOException || t instanceof CancellationException) {
       String tls = tlsRefusal(t);
       if (tls != null) {
-        return new NotReachableException(
-            endpoints,
-            what
-                + " was refused by TLS ("
-                + tls
-                + "): the members and this store need certificates from the same CA (Config.tls"
-                + " with TlsFiles), and each member's certificate must name its host",
-            t);
+        return tlsRefused(endpoints, what, tls, t);
       }
       if (causeSays(t, "Network closed for unknown reason")) {
         // gRPC's words when the server hangs up during the handshake: a TLS member does that
@@ -109,6 +104,60 @@ final class RatisErrors {
       return new NotReachableException(
           endpoints, what + " got no answer from the Raft group: " + t.getMessage(), t);
     }
+    if (t instanceof TimeoutException) {
+      return new NotReachableException(
+          endpoints,
+          what + " got no answer from the Raft group in time (for a write, the outcome is unknown)",
+          t);
+    }
     return new StoreException(what + " failed: " + t, t);
+  }
+
+  /** The error for a call that TLS kept from the members, {@code why} saying how. */
+  static NotReachableException tlsRefused(
+      List<String> endpoints, String what, String why, Throwable cause) {
+    return new NotReachableException(
+        endpoints,
+        what
+            + " was refused by TLS ("
+            + why
+            + "): the members and this store need certificates from the same CA (Config.tls with"
+            + " TlsFiles), and each member's certificate must name its host",
+        cause);
+  }
+
+  /**
+   * Maps a failure as {@link #map}; if the result is a bare "no answer", asks {@code probe} whether
+   * TLS is the reason (blocking: call it from the caller's thread only).
+   */
+  static RuntimeException map(
+      Throwable failure, List<String> endpoints, String what, TlsProbe probe) {
+    RuntimeException mapped = map(failure, endpoints, what);
+    if (!tlsMayExplain(mapped, probe)) {
+      return mapped;
+    }
+    String why = probe.diagnose();
+    return why == null ? mapped : tlsRefused(endpoints, what, why, failure);
+  }
+
+  /** As {@link #map(Throwable, List, String, TlsProbe)}, probing on a thread of its own. */
+  static <T> CompletableFuture<T> mapAsync(
+      Throwable failure, List<String> endpoints, String what, TlsProbe probe) {
+    RuntimeException mapped = map(failure, endpoints, what);
+    if (!tlsMayExplain(mapped, probe)) {
+      return CompletableFuture.failedFuture(mapped);
+    }
+    return probe
+        .diagnoseAsync()
+        .thenCompose(
+            why ->
+                CompletableFuture.failedFuture(
+                    why == null ? mapped : tlsRefused(endpoints, what, why, failure)));
+  }
+
+  private static boolean tlsMayExplain(RuntimeException mapped, TlsProbe probe) {
+    return probe != null
+        && mapped instanceof NotReachableException
+        && !String.valueOf(mapped.getMessage()).contains("refused by TLS");
   }
 }

@@ -41,6 +41,15 @@
  *
  * Ratis' exceptions are mapped in one place ({@code RatisErrors}): no leader or no answer in time
  * is {@link io.libkv.store.NotReachableException} (for a write, the outcome is then unknown); a
- * malformed log entry is rejected by the state machine without changing state, never fatal.
+ * malformed log entry is rejected by the state machine without changing state, never fatal. A call
+ * that TLS keeps from the members is a {@link io.libkv.store.NotReachableException} saying "refused
+ * by TLS" and why. A member whose data directory is damaged refuses to start with a {@link
+ * io.libkv.store.StoreException} naming the directory and what is wrong.
+ *
+ * <h2>Security</h2>
+ *
+ * {@link io.libkv.store.Config#tlsFiles()} switches on mutual TLS for every connection (members and
+ * stores present certificates of one CA; see {@code RaftTls}); an {@code SSLContext} is refused.
+ * Directories the package creates are 0700 and its data files 0600 (POSIX).
  */
 package io.libkv.raft;

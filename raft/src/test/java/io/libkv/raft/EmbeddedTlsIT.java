@@ -18,7 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,16 +33,31 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class EmbeddedTlsIT {
-  private static final Duration REFUSED_WITHIN = Duration.ofSeconds(3);
+  private static final Duration REFUSED_WITHIN = Duration.ofMillis(1500);
 
-  @TempDir Path dir;
-  private TestPki ca;
-  private TestPki foreignCa;
+  @TempDir static Path dir;
+  private static TestPki ca;
+  private static TestPki foreignCa;
 
-  @BeforeEach
-  void makeCas() {
+  /**
+   * One TLS cluster for the tests that leave it as they found it: a cold JVM's first TLS cluster is
+   * slow to start on a small machine.
+   */
+  private static EmbeddedCluster shared;
+
+  @BeforeAll
+  static void startSharedCluster() {
     ca = TestPki.newCa("libkv-cluster-ca", dir.resolve("pki"));
     foreignCa = TestPki.newCa("someone-elses-ca", dir.resolve("foreign-pki"));
+    shared = tlsCluster(ca.issue("member", dir.resolve("member")), dir.resolve("shared"));
+    shared.awaitLeader();
+  }
+
+  @AfterAll
+  static void stopSharedCluster() {
+    if (shared != null) {
+      shared.close();
+    }
   }
 
   private static String chain(Throwable t) {
@@ -55,10 +72,10 @@ class EmbeddedTlsIT {
     return s.getBytes(UTF_8);
   }
 
-  private EmbeddedCluster tlsCluster(Config.TlsFiles memberFiles) {
+  private static EmbeddedCluster tlsCluster(Config.TlsFiles memberFiles, Path baseDir) {
     return EmbeddedCluster.builder()
         .nodes(3)
-        .baseDir(dir.resolve("cluster"))
+        .baseDir(baseDir)
         // A cold JVM's first TLS handshakes are slow on a small machine: 300 ms elections
         // would time out over and over before the first leader.
         .config(
@@ -73,110 +90,175 @@ class EmbeddedTlsIT {
     return LibKV.newStore(Backend.EMBEDDED, cluster.endpoints(), config.build());
   }
 
+  /** A client (or member) expected to be refused: it gives up after about two seconds. */
+  private static Config.Builder refusedSoon(Config.Builder config) {
+    return config.connectionTimeout(REFUSED_WITHIN).option(RaftSettings.REQUEST_TIMEOUT_MS, "500");
+  }
+
   @Test
   void aThreeNodeTlsClusterServesPutsGetsAndCasToMembersAndClients() {
-    try (EmbeddedCluster cluster = tlsCluster(ca.issue("member", dir.resolve("member")))) {
-      cluster.awaitLeader();
-      try (Store member = cluster.openStore("n2");
-          Store client =
-              client(cluster, Config.builder().tls(ca.issue("app", dir.resolve("app"))))) {
-        member.put("tls/a", b("1"), null);
-        assertArrayEquals(b("1"), client.get("tls/a").value());
-        KVPair created = client.atomicPut("tls/b", b("x"), null, null);
-        KVPair updated = member.atomicPut("tls/b", b("y"), created, null);
-        assertThrows(
-            KeyModifiedException.class, () -> client.atomicPut("tls/b", b("z"), created, null));
-        assertTrue(client.atomicDelete("tls/b", updated));
-        assertEquals(List.of("tls/a"), member.list("tls").stream().map(KVPair::key).toList());
-      }
+    EmbeddedCluster cluster = shared;
+    try (Store member = cluster.openStore("n2");
+        Store client = client(cluster, Config.builder().tls(ca.issue("app", dir.resolve("app"))))) {
+      member.put("tls/a", b("1"), null);
+      assertArrayEquals(b("1"), client.get("tls/a").value());
+      KVPair created = client.atomicPut("tls/b", b("x"), null, null);
+      KVPair updated = member.atomicPut("tls/b", b("y"), created, null);
+      assertThrows(
+          KeyModifiedException.class, () -> client.atomicPut("tls/b", b("z"), created, null));
+      assertTrue(client.atomicDelete("tls/b", updated));
+      assertEquals(List.of("tls/a"), member.list("tls").stream().map(KVPair::key).toList());
     }
   }
 
   @Test
   void clientsWithoutACertificateOrWithAForeignOneAreRefused() {
-    try (EmbeddedCluster cluster = tlsCluster(ca.issue("member", dir.resolve("member")))) {
-      cluster.awaitLeader();
-      try (Store s = cluster.openStore()) {
-        s.put("secret", b("s3cr3t"), null);
-      }
-      // Locally: a TLS config without a client certificate cannot work on a mutual-TLS cluster.
-      Config.TlsFiles caOnly = new Config.TlsFiles(null, null, ca.caFile);
-      IllegalArgumentException noCert =
-          assertThrows(
-              IllegalArgumentException.class, () -> client(cluster, Config.builder().tls(caOnly)));
-      assertTrue(noCert.getMessage().contains("certificate"), noCert.getMessage());
+    EmbeddedCluster cluster = shared;
+    try (Store s = cluster.openStore()) {
+      s.put("secret", b("s3cr3t"), null);
+    }
+    // Locally: a TLS config without a client certificate cannot work on a mutual-TLS cluster.
+    Config.TlsFiles caOnly = new Config.TlsFiles(null, null, ca.caFile);
+    IllegalArgumentException noCert =
+        assertThrows(
+            IllegalArgumentException.class, () -> client(cluster, Config.builder().tls(caOnly)));
+    assertTrue(noCert.getMessage().contains("certificate"), noCert.getMessage());
 
-      // A certificate from another CA (the client itself trusts the cluster's CA too).
-      Path bundle = TestPki.bundle(dir.resolve("both-cas.pem"), foreignCa, ca);
-      Config.TlsFiles foreign = foreignCa.issue("intruder", dir.resolve("intruder"), bundle);
-      try (Store intruder =
-          client(cluster, Config.builder().tls(foreign).connectionTimeout(REFUSED_WITHIN))) {
-        NotReachableException e =
-            assertThrows(NotReachableException.class, () -> intruder.get("secret"));
-        assertTrue(e.getMessage().contains("TLS"), e.getMessage());
-        NotReachableException w =
-            assertThrows(NotReachableException.class, () -> intruder.put("x", b("1"), null));
-        assertTrue(w.getMessage().contains("TLS"), w.getMessage());
-      }
-      // No TLS at all.
-      try (Store plain = client(cluster, Config.builder().connectionTimeout(REFUSED_WITHIN))) {
-        NotReachableException e =
-            assertThrows(NotReachableException.class, () -> plain.get("secret"));
-        assertTrue(e.getMessage().contains("TLS"), () -> chain(e));
-      }
-      // The cluster is unharmed and nothing was written.
-      try (Store s = cluster.openStore()) {
-        assertArrayEquals(b("s3cr3t"), s.get("secret").value());
-        assertFalse(s.exists("x"));
-      }
+    // A certificate from another CA (the client itself trusts the cluster's CA too).
+    Path bundle = TestPki.bundle(dir.resolve("both-cas.pem"), foreignCa, ca);
+    Config.TlsFiles foreign = foreignCa.issue("intruder", dir.resolve("intruder"), bundle);
+    try (Store intruder = client(cluster, refusedSoon(Config.builder().tls(foreign)))) {
+      NotReachableException e =
+          assertThrows(NotReachableException.class, () -> intruder.get("secret"));
+      assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+      NotReachableException w =
+          assertThrows(NotReachableException.class, () -> intruder.put("x", b("1"), null));
+      assertTrue(w.getMessage().contains("TLS"), w.getMessage());
+    }
+    // No TLS at all.
+    try (Store plain = client(cluster, refusedSoon(Config.builder()))) {
+      NotReachableException e =
+          assertThrows(NotReachableException.class, () -> plain.get("secret"));
+      assertTrue(e.getMessage().contains("TLS"), () -> chain(e));
+    }
+    // The cluster is unharmed and nothing was written.
+    try (Store s = cluster.openStore()) {
+      assertArrayEquals(b("s3cr3t"), s.get("secret").value());
+      assertFalse(s.exists("x"));
     }
   }
 
   @Test
   void aPeerWithAForeignCertificateCannotTakeAMembersPlaceNorWinVotes() throws Exception {
-    Config.TlsFiles memberFiles = ca.issue("member", dir.resolve("member"));
-    try (EmbeddedCluster cluster = tlsCluster(memberFiles)) {
-      EmbeddedNode leader = cluster.awaitLeader();
-      String victim =
-          cluster.runningIds().stream()
-              .filter(id -> !id.equals(leader.id()))
-              .findFirst()
-              .orElseThrow();
-      try (Store s = cluster.openStore(leader.id())) {
-        s.put("before", b("1"), null);
+    EmbeddedCluster cluster = shared;
+    EmbeddedNode leader = cluster.awaitLeader();
+    String victim =
+        cluster.runningIds().stream()
+            .filter(id -> !id.equals(leader.id()))
+            .findFirst()
+            .orElseThrow();
+    try (Store s = cluster.openStore(leader.id())) {
+      s.put("before", b("1"), null);
+    }
+    long term = leader.member().currentTerm();
+    cluster.stop(victim);
+    // An impostor on the stopped member's address, with its id, an empty directory and a
+    // certificate from another CA: without TLS it would be sent the log and could vote.
+    Config impostorConfig =
+        Config.builder()
+            .tls(foreignCa.issue("impostor", dir.resolve("impostor-pki")))
+            .nodeId(victim)
+            .dataDir(dir.resolve("impostor"))
+            .connectionTimeout(REFUSED_WITHIN)
+            .option(RaftSettings.REQUEST_TIMEOUT_MS, "500")
+            .option(RaftSettings.ELECTION_TIMEOUT_MS, "300")
+            .build();
+    try (EmbeddedNode impostor = EmbeddedNode.start(cluster.endpoints(), impostorConfig);
+        Store onImpostor = impostor.openStore();
+        Store s = cluster.openStore(leader.id())) {
+      // The cluster (two of three) goes on writing while the impostor campaigns.
+      for (int i = 0; i < 20; i++) {
+        s.put("during/" + i, b("v" + i), null);
       }
-      long term = leader.member().currentTerm();
-      cluster.stop(victim);
-      // An impostor on the stopped member's address, with its id, an empty directory and a
-      // certificate from another CA: without TLS it would be sent the log and could vote.
-      Config impostorConfig =
-          Config.builder()
-              .tls(foreignCa.issue("impostor", dir.resolve("impostor-pki")))
-              .nodeId(victim)
-              .dataDir(dir.resolve("impostor"))
-              .connectionTimeout(REFUSED_WITHIN)
-              .option(RaftSettings.ELECTION_TIMEOUT_MS, "300")
-              .build();
-      try (EmbeddedNode impostor = EmbeddedNode.start(cluster.endpoints(), impostorConfig);
-          Store onImpostor = impostor.openStore();
-          Store s = cluster.openStore(leader.id())) {
-        // The cluster (two of three) goes on writing while the impostor campaigns.
-        for (int i = 0; i < 20; i++) {
-          s.put("during/" + i, b("v" + i), null);
+      NotReachableException e =
+          assertThrows(NotReachableException.class, () -> onImpostor.put("evil", b("1"), null));
+      assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+      assertFalse(impostor.knowsLeader(), "the impostor never heard from the leader");
+      assertEquals(0, impostor.appliedIndex(), "the impostor was sent no log entry");
+      assertTrue(leader.isLeader(), "the leader kept its place");
+      assertEquals(term, leader.member().currentTerm(), "no election was forced");
+      assertFalse(s.exists("evil"));
+    }
+    // The real member comes back and catches up.
+    EmbeddedNode back = cluster.restart(victim);
+    try (Store s = back.openStore()) {
+      assertArrayEquals(b("v19"), s.get("during/19").value());
+    }
+  }
+
+  @Test
+  void aClientRefusesAMemberWhoseCertificateDoesNotNameItsHost() {
+    // Signed by the right CA, but for another host than the endpoint's 127.0.0.1.
+    Config.TlsFiles elsewhere =
+        ca.issueForHost("member", dir.resolve("elsewhere-member"), "elsewhere.invalid");
+    try (EmbeddedCluster cluster =
+            EmbeddedCluster.builder()
+                .nodes(1)
+                .baseDir(dir.resolve("one"))
+                .config(Config.builder().tls(elsewhere).build())
+                .start();
+        Store client =
+            client(
+                cluster,
+                refusedSoon(Config.builder().tls(ca.issue("app", dir.resolve("elsewhere-app")))))) {
+      NotReachableException e = assertThrows(NotReachableException.class, () -> client.get("k"));
+      assertTrue(e.getMessage().contains("refused by TLS"), e.getMessage());
+      assertTrue(e.getMessage().contains("127.0.0.1"), e.getMessage());
+    }
+  }
+
+  /** Nine rolling restarts: about 40 s on a loaded 2-core machine, so in the slow profile. */
+  @Test
+  @Tag("slow")
+  void certificatesAndTheirCaAreReplacedByRollingRestarts() {
+    TestPki newCa = TestPki.newCa("new-ca", dir.resolve("new-pki"));
+    Path bundle = TestPki.bundle(dir.resolve("old-and-new-ca.pem"), ca, newCa);
+    Config.TlsFiles old = ca.issue("member", dir.resolve("rotation-pki"));
+    // 1. every member trusts both CAs; 2. every member presents a certificate of the new CA;
+    // 3. every member trusts only the new CA. The cluster serves writes throughout.
+    List<Config.TlsFiles> steps =
+        List.of(
+            new Config.TlsFiles(old.certFile(), old.keyFile(), bundle),
+            newCa.issue("member-2", dir.resolve("member-2"), bundle),
+            newCa.issue("member-3", dir.resolve("member-3")));
+    try (EmbeddedCluster cluster = tlsCluster(old, dir.resolve("rotation"))) {
+      cluster.awaitLeader();
+      int written = 0;
+      for (Config.TlsFiles step : steps) {
+        for (String id : List.of("n1", "n2", "n3")) {
+          cluster.stop(id);
+          EmbeddedNode n =
+              cluster.restart(
+                  id,
+                  Config.builder()
+                      .tls(step)
+                      .option(RaftSettings.ELECTION_TIMEOUT_MS, "1000")
+                      .build());
+          try (Store s = n.openStore()) {
+            s.put("rotation/" + written, b("v"), null);
+            written++;
+          }
         }
-        NotReachableException e =
-            assertThrows(NotReachableException.class, () -> onImpostor.put("evil", b("1"), null));
-        assertTrue(e.getMessage().contains("TLS"), e.getMessage());
-        assertFalse(impostor.knowsLeader(), "the impostor never heard from the leader");
-        assertEquals(0, impostor.appliedIndex(), "the impostor was sent no log entry");
-        assertTrue(leader.isLeader(), "the leader kept its place");
-        assertEquals(term, leader.member().currentTerm(), "no election was forced");
-        assertFalse(s.exists("evil"));
       }
-      // The real member comes back and catches up.
-      EmbeddedNode back = cluster.restart(victim);
-      try (Store s = back.openStore()) {
-        assertArrayEquals(b("v19"), s.get("during/19").value());
+      try (Store client =
+          client(cluster, Config.builder().tls(newCa.issue("app", dir.resolve("new-app"))))) {
+        assertEquals(9, client.list("rotation").size());
+      }
+      Config.TlsFiles oldClient = ca.issue("old-app", dir.resolve("old-app"), bundle);
+      try (Store client = client(cluster, refusedSoon(Config.builder().tls(oldClient)))) {
+        NotReachableException e =
+            assertThrows(NotReachableException.class, () -> client.get("rotation/0"));
+        assertTrue(e.getMessage().contains("refused by TLS"), e.getMessage());
       }
     }
   }

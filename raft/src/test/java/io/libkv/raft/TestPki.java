@@ -87,6 +87,20 @@ final class TestPki {
 
   /** As {@link #issue(String, Path)}, trusting the CAs of {@code trustFile} instead of this one. */
   Config.TlsFiles issue(String cn, Path dir, Path trustFile) {
+    return issue(
+        cn,
+        dir,
+        trustFile,
+        new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+        new GeneralName(GeneralName.dNSName, "localhost"));
+  }
+
+  /** As {@link #issue(String, Path)}, naming only the host {@code dnsName} (no IP address). */
+  Config.TlsFiles issueForHost(String cn, Path dir, String dnsName) {
+    return issue(cn, dir, caFile, new GeneralName(GeneralName.dNSName, dnsName));
+  }
+
+  private Config.TlsFiles issue(String cn, Path dir, Path trustFile, GeneralName... names) {
     try {
       Files.createDirectories(dir);
       KeyPair keys = newKeyPair();
@@ -108,14 +122,7 @@ final class TestPki {
           false,
           new ExtendedKeyUsage(
               new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      b.addExtension(
-          Extension.subjectAlternativeName,
-          false,
-          new GeneralNames(
-              new GeneralName[] {
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                new GeneralName(GeneralName.dNSName, "localhost")
-              }));
+      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
       X509Certificate cert = sign(b, caKeys.getPrivate());
       Path certFile = dir.resolve(cn + ".pem");
       Path keyFile = dir.resolve(cn + "-key.pem");
