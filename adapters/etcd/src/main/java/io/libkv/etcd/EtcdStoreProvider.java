@@ -4,6 +4,7 @@ import io.etcd.jetcd.Client;
 import io.libkv.spi.StoreProvider;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
+import io.libkv.store.NotReachableException;
 import io.libkv.store.Store;
 import java.net.URI;
 import java.util.List;
@@ -16,7 +17,10 @@ import java.util.List;
  * say {@code https} or the {@link Config} has an {@code SSLContext} or PEM files (client
  * certificates included); {@link Config#username()} and {@link Config#password()} log in with
  * etcd's authentication; {@link Config#bucket()}, if set, prefixes every key with {@code bucket/}
- * on the server. Opening checks that a server answers within {@link Config#connectionTimeout()}.
+ * on the server. Opening checks that a server answers within {@link Config#connectionTimeout()}; if
+ * none does, the store makes one TLS handshake per endpoint itself, so that the {@link
+ * io.libkv.store.NotReachableException} names a refused handshake (missing or untrusted client
+ * certificate, untrusted server) or, without TLS configured, an endpoint that speaks TLS.
  */
 public final class EtcdStoreProvider implements StoreProvider {
 
@@ -39,6 +43,14 @@ public final class EtcdStoreProvider implements StoreProvider {
             config);
     try {
       store.probe();
+    } catch (NotReachableException e) {
+      store.close();
+      String why = EtcdTlsProbe.diagnose(uris, config);
+      if (why == null) {
+        throw e;
+      }
+      throw new NotReachableException(
+          endpoints, "no answer to connect within " + config.connectionTimeout() + "; " + why, e);
     } catch (RuntimeException e) {
       store.close();
       throw e;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.LibKV;
 import io.libkv.store.Backend;
@@ -88,7 +89,8 @@ class EtcdTlsIT {
     StoreException e =
         assertThrows(
             StoreException.class, () -> LibKV.newStore(Backend.ETCD, etcd.endpoints(), config));
-    assertNotNull(e.getMessage());
+    assertTrue(e.getMessage().contains("TLS handshake with"), e.getMessage());
+    assertTrue(e.getMessage().contains("client certificate"), e.getMessage());
   }
 
   @Test
