@@ -15,13 +15,33 @@
  *       restoreFrom} copy and replace the environment. {@link io.libkv.storage.engine.CommandCodec}
  *       encodes commands and results for a log.
  *   <li>{@link io.libkv.storage.engine.EngineStore}: every {@code Store} semantic (key checks,
- *       atomic operations, TTL, watches, locks) written once over three pieces a backend supplies:
- *       a {@link io.libkv.storage.engine.CommandSubmitter} (the write path), a {@link
+ *       atomic operations, TTL, watches, locks), and the pipelined writes of {@link
+ *       io.libkv.store.AsyncStore}, written once over three pieces a backend supplies: a {@link
+ *       io.libkv.storage.engine.CommandSubmitter} (the write path), a {@link
  *       io.libkv.storage.engine.KvReader} (the read path) and a {@link
  *       io.libkv.storage.engine.WatchHub} (the change fan-out of one engine). A {@link
  *       io.libkv.storage.engine.LeaseReaper} expires leases by submitting revoke commands, where it
  *       is in charge.
  * </ol>
+ *
+ * <h2>Writes</h2>
+ *
+ * Every key/value write of an {@code EngineStore} is submitted on the caller's thread before the
+ * call returns, so writes through one store reach the submitter, and the engine, in call order; the
+ * blocking calls wait for their async form. A submitter must keep that order (the LMDB applier's
+ * queue and the Raft channel's ordered client do).
+ *
+ * <h2>Watches</h2>
+ *
+ * With a local engine, the {@code WatchHub} owns an Agrona broadcast buffer whose single writer is
+ * the apply thread (an {@link io.libkv.storage.engine.ApplyListener}): each committed batch's
+ * changes go in, then an end-of-batch marker. Key and tree watches are receivers of that buffer,
+ * read in place on the thread that polls them, so a watcher that stops reading costs writers
+ * nothing; a lapped receiver (or one that sees a restore) resyncs from the engine: the current
+ * state, coalesced, in index order. The hub thread reads the buffer only to unpark watchers parked
+ * on a changed key or directory, and feeds lock waits from the engine's revision history. Without a
+ * local engine (a client-only Raft store) the hub polls a {@code KvReader}'s history and feeds
+ * watch queues instead.
  *
  * <h2>Wiring for the embedded Raft backend</h2>
  *
@@ -45,9 +65,10 @@
  * <h2>Threads</h2>
  *
  * {@code KvEngine.apply} and {@code restoreFrom} have a single caller, the apply thread, which
- * takes no lock; reads may run on any thread. Listeners run on the apply thread and must not block.
- * The hub, the reaper and the LMDB backend's applier each own one thread, stopped by {@code
- * close()}.
+ * takes no lock; reads may run on any thread. Listeners run on the apply thread and must not block
+ * (the hub's copies changes into its broadcast buffer and never waits). The hub, the reaper and the
+ * LMDB backend's applier each own one thread, stopped by {@code close()}. Futures of async writes
+ * complete on the submitter's threads (the LMDB apply thread, Ratis' client threads).
  *
  * <h2>Errors</h2>
  *
@@ -55,6 +76,9 @@
  * EngineStore} turns them into the {@code io.libkv.store} exceptions. LMDB failures are {@link
  * io.libkv.store.StoreException}s naming the data directory; malformed encodings are {@link
  * io.libkv.storage.engine.MalformedCommandException}s; a watch resuming before the bounded history
- * gets {@link io.libkv.storage.engine.HistoryCompactedException}.
+ * gets {@link io.libkv.storage.engine.HistoryCompactedException}. Async writes throw argument
+ * errors at once and complete every other failure exceptionally with the exception the blocking
+ * call throws; {@code close()} fails writes still pending with a {@link
+ * io.libkv.store.StoreException}.
  */
 package io.libkv.storage.engine;
