@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -235,11 +236,12 @@ final class Nemesis {
             note("crash (power loss) " + t + " for " + durMs + "ms: " + undone);
           }
           return () -> {
+            Map<Cluster.Node, RuntimeException> failed = cluster.restartAll(victims, 120_000);
             for (Cluster.Node t : victims) {
-              try {
-                cluster.restart(t, 120_000);
+              RuntimeException e = failed.get(t);
+              if (e == null) {
                 note("restarted " + t + " after the crash");
-              } catch (RuntimeException e) {
+              } else {
                 note(
                     "restart of "
                         + t
