@@ -19,6 +19,11 @@ import java.util.concurrent.CompletableFuture;
  * among those that succeed. A write whose future completed exceptionally with a {@link
  * NotReachableException} may or may not have been applied, as with the blocking calls.
  *
+ * <p><b>Back-pressure.</b> A backend may bound the writes one store holds queued or in flight
+ * (EMBEDDED: 64 MiB of encoded writes). A call made while the bound is reached blocks until there
+ * is room, at most {@link Config#connectionTimeout()}, then returns a future failed with a {@link
+ * StoreException} saying so; nothing of that write was submitted.
+ *
  * <p><b>Threads.</b> Futures complete on the backend's threads: callbacks chained with the
  * non-{@code Async} methods of {@link CompletableFuture} run there and must not block. A future
  * completes at the latest after {@link Config#connectionTimeout()} plus the backend's request

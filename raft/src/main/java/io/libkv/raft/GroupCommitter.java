@@ -2,8 +2,11 @@ package io.libkv.raft;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -30,7 +33,7 @@ final class GroupCommitter<Q, R> {
     CompletableFuture<List<R>> send(List<Q> batch);
   }
 
-  private record Pending<Q, R>(Q request, int bytes, CompletableFuture<R> result) {}
+  private record Pending<Q, R>(Q request, int bytes, int room, CompletableFuture<R> result) {}
 
   private final Sender<Q, R> sender;
   private final ToIntFunction<Q> sizer;
@@ -40,22 +43,53 @@ final class GroupCommitter<Q, R> {
   private final ConcurrentLinkedQueue<Pending<Q, R>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
+  // Bytes of requests queued or in flight: back-pressure on submitters.
+  private final Semaphore room;
+  private final int maxQueuedBytes;
+  private final long roomWaitNs;
+  private final Function<Integer, RuntimeException> noRoom;
   private volatile Function<Throwable, RuntimeException> closedError;
 
+  /** A committer without back-pressure. */
   GroupCommitter(
       Sender<Q, R> sender,
       ToIntFunction<Q> sizer,
       int maxBatch,
       int maxBatchBytes,
       int maxInFlight) {
+    this(sender, sizer, maxBatch, maxBatchBytes, maxInFlight, Integer.MAX_VALUE, 0, null);
+  }
+
+  /**
+   * @param maxQueuedBytes at most this many bytes of requests (by {@code sizer}) may be queued or
+   *     in flight; {@link #submit} waits for room up to {@code roomWaitNs}, then fails the request
+   *     with {@code noRoom.apply(maxQueuedBytes)}. A request larger than the bound waits for all of
+   *     it.
+   */
+  GroupCommitter(
+      Sender<Q, R> sender,
+      ToIntFunction<Q> sizer,
+      int maxBatch,
+      int maxBatchBytes,
+      int maxInFlight,
+      int maxQueuedBytes,
+      long roomWaitNs,
+      Function<Integer, RuntimeException> noRoom) {
     this.sender = sender;
     this.sizer = sizer;
     this.maxBatch = maxBatch;
     this.maxBatchBytes = maxBatchBytes;
     this.maxInFlight = maxInFlight;
+    this.maxQueuedBytes = maxQueuedBytes;
+    this.room = new Semaphore(maxQueuedBytes);
+    this.roomWaitNs = roomWaitNs;
+    this.noRoom = noRoom;
   }
 
-  /** Queues a request; the future completes with its result or the batch's failure. */
+  /**
+   * Queues a request; the future completes with its result or the batch's failure. Blocks while the
+   * queued bytes are at their bound (see the constructor), at most the configured wait.
+   */
   CompletableFuture<R> submit(Q request) {
     CompletableFuture<R> f = new CompletableFuture<>();
     Function<Throwable, RuntimeException> closed = closedError;
@@ -63,7 +97,22 @@ final class GroupCommitter<Q, R> {
       f.completeExceptionally(closed.apply(null));
       return f;
     }
-    queue.add(new Pending<>(request, sizer.applyAsInt(request), f));
+    int bytes = sizer.applyAsInt(request);
+    int want = Math.min(Math.max(bytes, 0), maxQueuedBytes);
+    if (!room.tryAcquire(want)) {
+      try {
+        if (!room.tryAcquire(want, roomWaitNs, TimeUnit.NANOSECONDS)) {
+          f.completeExceptionally(noRoom.apply(maxQueuedBytes));
+          return f;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        f.completeExceptionally(
+            new CancellationException("interrupted while waiting for room in the write queue"));
+        return f;
+      }
+    }
+    queue.add(new Pending<>(request, bytes, want, f));
     drain();
     return f;
   }
@@ -73,6 +122,7 @@ final class GroupCommitter<Q, R> {
     closedError = error;
     Pending<Q, R> p;
     while ((p = queue.poll()) != null) {
+      room.release(p.room);
       p.result.completeExceptionally(error.apply(null));
     }
   }
@@ -135,6 +185,11 @@ final class GroupCommitter<Q, R> {
     }
     sent.whenComplete(
         (results, error) -> {
+          int freed = 0;
+          for (Pending<Q, R> p : batch) {
+            freed += p.room;
+          }
+          room.release(freed);
           inFlight.decrementAndGet();
           if (error == null && results.size() != batch.size()) {
             error =

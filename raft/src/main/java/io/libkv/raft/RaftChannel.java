@@ -28,6 +28,12 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftChannel.class);
   private static final long RETRY_SLEEP_MS = 100;
 
+  /**
+   * Writes (by encoded size) one store may have queued or in flight; beyond it a write waits for
+   * room up to the connection timeout (back-pressure on pipelined writers), then fails.
+   */
+  static final int MAX_QUEUED_BYTES = 64 << 20;
+
   private final RaftClient client;
   private final RaftPeerId localPeer;
   private final List<String> endpoints;
@@ -86,7 +92,17 @@ final class RaftChannel<Q, R> implements AutoCloseable {
             sizer,
             settings.maxBatch,
             4 << 20,
-            settings.maxInFlight);
+            settings.maxInFlight,
+            MAX_QUEUED_BYTES,
+            settings.connectionTimeout.toNanos(),
+            max ->
+                new io.libkv.store.StoreException(
+                    "write refused: "
+                        + (max >> 20)
+                        + " MiB of this store's writes already wait for the Raft group, which has"
+                        + " not taken any within "
+                        + settings.connectionTimeout
+                        + " (writers outpace the cluster; slow down or wait for the futures)"));
     this.barriers =
         new GroupCommitter<>(
             batch ->

@@ -144,4 +144,45 @@ class GroupCommitterTest {
     never.complete(List.of(-1));
     assertEquals(-1, sent.get(5, TimeUnit.SECONDS));
   }
+
+  @Test
+  void submittersWaitForRoomAndFailWhenNoneComesInTime() throws Exception {
+    List<CompletableFuture<List<Integer>>> replies =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    GroupCommitter<Integer, Integer> gc =
+        new GroupCommitter<>(
+            batch -> {
+              CompletableFuture<List<Integer>> r = new CompletableFuture<>();
+              replies.add(r);
+              return r;
+            },
+            i -> 10,
+            1,
+            100,
+            1,
+            25,
+            TimeUnit.MILLISECONDS.toNanos(200),
+            max -> new IllegalStateException("full at " + max));
+    CompletableFuture<Integer> first = gc.submit(1); // sent
+    CompletableFuture<Integer> second = gc.submit(2); // queued: 20 of 25 bytes taken
+    CompletableFuture<Integer> third = gc.submit(3); // no room within 200 ms
+    assertTrue(third.isCompletedExceptionally());
+    java.util.concurrent.ExecutionException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            java.util.concurrent.ExecutionException.class, third::get);
+    assertEquals("full at 25", e.getCause().getMessage());
+
+    // A submitter blocked for room goes on once a reply frees some.
+    CompletableFuture<CompletableFuture<Integer>> fourth =
+        CompletableFuture.supplyAsync(() -> gc.submit(4));
+    replies.get(0).complete(List.of(-1));
+    assertEquals(-1, first.get(5, TimeUnit.SECONDS));
+    replies.get(1).complete(List.of(-2));
+    assertEquals(-2, second.get(5, TimeUnit.SECONDS));
+    while (replies.size() < 3) {
+      Thread.onSpinWait();
+    }
+    replies.get(2).complete(List.of(-4));
+    assertEquals(-4, fourth.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS));
+  }
 }
