@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
     description = "Run one member of an embedded libkv cluster until stopped.")
 final class NodeCommand implements Callable<Integer> {
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--id", required = true, description = "This member's id, one of --peers.")
   String id;
 
@@ -42,10 +44,30 @@ final class NodeCommand implements Callable<Integer> {
       description = "A backend option NAME=VALUE (see the README), repeatable.")
   Map<String, String> options = Map.of();
 
+  @Option(
+      names = "--tls-cert",
+      description =
+          "This member's certificate (PEM). With --tls-key and --tls-ca: mutual TLS on every"
+              + " connection (see SECURITY.md).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", description = "This member's private key (unencrypted PKCS#8 PEM).")
+  Path tlsKey;
+
+  @Option(names = "--tls-ca", description = "The cluster's CA certificate(s) (PEM).")
+  Path tlsCa;
+
   @Override
   public Integer call() throws InterruptedException {
     Config.Builder cb = Config.builder().nodeId(id).dataDir(dataDir);
     options.forEach(cb::option);
+    if (tlsCert != null || tlsKey != null || tlsCa != null) {
+      if (tlsCert == null || tlsKey == null || tlsCa == null) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--tls-cert, --tls-key and --tls-ca go together");
+      }
+      cb.tls(new Config.TlsFiles(tlsCert, tlsKey, tlsCa));
+    }
     Config config = cb.build();
     EmbeddedNode node = join ? EmbeddedNode.join(peers, config) : EmbeddedNode.start(peers, config);
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));
