@@ -33,7 +33,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the same data directory, and every acknowledged put must be there, byte for byte, with the member
  * accepting new writes at higher indices. Seeded ({@code -Dlibkv.crash.seed=N}).
  */
-@Tag("slow") // two JVM starts and a Raft election per iteration: ~60 s on a loaded 2-core CI box
+// Two JVM starts and a Raft election per iteration: ~20 s quiet, ~60 s on a loaded 2-core box.
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class EmbeddedCrashIT {
   private static final int ITERATIONS = 2;
