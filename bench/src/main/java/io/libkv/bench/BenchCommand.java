@@ -201,7 +201,10 @@ public final class BenchCommand implements Callable<Integer> {
     }
     Path data = dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir"));
     List<String> shown = new ArrayList<>();
-    for (String a : spec.commandLine().getParseResult().originalArgs()) {
+    List<String> original = spec.commandLine().getParseResult().originalArgs();
+    // Through ./libkv the arguments start with the "bench" that chose this command.
+    int first = !original.isEmpty() && original.get(0).equals("bench") ? 1 : 0;
+    for (String a : original.subList(first, original.size())) {
       shown.add(a.matches("[A-Za-z0-9_./,:=@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
     }
     String command = "./libkv bench " + String.join(" ", shown);
