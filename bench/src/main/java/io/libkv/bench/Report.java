@@ -251,27 +251,7 @@ final class Report {
             fsync.p50Us() / 1000,
             fsync.p99Us() / 1000,
             fsync.maxUs() / 1000));
-    if (!deployments.isEmpty()) {
-      sb.append("## What ran\n\n");
-      for (Map.Entry<String, String> e : deployments.entrySet()) {
-        sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
-      }
-      sb.append('\n');
-    }
-    if (!notes.isEmpty()) {
-      sb.append("## Notes\n\n");
-      for (String n : notes) {
-        sb.append("- ").append(n).append('\n');
-      }
-      sb.append('\n');
-    }
-    if (!failures.isEmpty()) {
-      sb.append("## Failures\n\n");
-      for (String f : failures) {
-        sb.append("- ").append(f).append('\n');
-      }
-      sb.append('\n');
-    }
+    appendSections(sb, deployments, notes, failures);
     for (String w : workloads()) {
       sb.append("## ").append(w).append("\n\n");
       sb.append(
@@ -372,5 +352,32 @@ final class Report {
                     && r.workload().equals(workload)
                     && r.clients() == clients)
         .findFirst();
+  }
+
+  /**
+   * Appends the "What ran", "Notes" and "Failures" sections shared by every results file, each only
+   * when it has entries.
+   */
+  static void appendSections(
+      StringBuilder sb,
+      Map<String, String> deployments,
+      List<String> notes,
+      List<String> failures) {
+    List<String> ran = new java.util.ArrayList<>();
+    deployments.forEach((name, what) -> ran.add("**" + name + "**: " + what));
+    bullets(sb, "What ran", ran);
+    bullets(sb, "Notes", notes);
+    bullets(sb, "Failures", failures);
+  }
+
+  private static void bullets(StringBuilder sb, String title, List<String> items) {
+    if (items.isEmpty()) {
+      return;
+    }
+    sb.append("## ").append(title).append("\n\n");
+    for (String item : items) {
+      sb.append("- ").append(item).append('\n');
+    }
+    sb.append('\n');
   }
 }

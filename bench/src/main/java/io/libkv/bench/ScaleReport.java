@@ -313,27 +313,7 @@ final class ScaleReport {
         .append("; at end: ")
         .append(loadAtEnd)
         .append("\n\n");
-    if (!deployments.isEmpty()) {
-      sb.append("## What ran\n\n");
-      for (Map.Entry<String, String> e : deployments.entrySet()) {
-        sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
-      }
-      sb.append('\n');
-    }
-    if (!notes.isEmpty()) {
-      sb.append("## Notes\n\n");
-      for (String n : notes) {
-        sb.append("- ").append(n).append('\n');
-      }
-      sb.append('\n');
-    }
-    if (!failures.isEmpty()) {
-      sb.append("## Failures\n\n");
-      for (String f : failures) {
-        sb.append("- ").append(f).append('\n');
-      }
-      sb.append('\n');
-    }
+    Report.appendSections(sb, deployments, notes, failures);
     List<String> ws = workloads();
     for (String curve : List.of("keys", "values")) {
       if (xs(curve).isEmpty()) {
