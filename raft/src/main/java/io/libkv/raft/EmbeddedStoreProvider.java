@@ -40,6 +40,11 @@ import java.util.Map;
  * {@link io.libkv.store.CallNotSupportedException}; unusable files give {@link
  * IllegalArgumentException} naming the file.
  *
+ * <p><b>Credentials</b>: the cluster has no users; stores authenticate with client certificates
+ * only. A {@link Config#username()} or {@link Config#password()} gives {@link
+ * io.libkv.store.CallNotSupportedException} rather than being ignored, so that nobody believes a
+ * password protects the cluster.
+ *
  * <p>Public with a no-arg constructor for {@link java.util.ServiceLoader}.
  */
 public final class EmbeddedStoreProvider implements StoreProvider {

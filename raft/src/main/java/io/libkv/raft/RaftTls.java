@@ -75,10 +75,20 @@ final class RaftTls {
    * Reads the TLS settings of {@code config}, or returns {@code null} if it has none.
    *
    * @param grpcTransport whether the members talk gRPC (the only transport with TLS)
-   * @throws CallNotSupportedException for an {@code SSLContext}, or TLS on the netty transport
+   * @throws CallNotSupportedException for an {@code SSLContext}, TLS on the netty transport, or a
+   *     username or password (the cluster has no users: certificates are its only authentication,
+   *     and credentials silently ignored would let a caller believe they protect it)
    * @throws IllegalArgumentException naming the file that is missing, unreadable or unfit
    */
   static RaftTls of(Config config, boolean grpcTransport) {
+    if (config.username().isPresent() || config.password().isPresent()) {
+      throw new CallNotSupportedException(
+          Backend.EMBEDDED,
+          "Config.username/password",
+          "the embedded cluster has no users: stores and members authenticate with client"
+              + " certificates (Config.tls with cert, key and CA files); remove the username and"
+              + " password");
+    }
     if (!config.tlsEnabled()) {
       return null;
     }

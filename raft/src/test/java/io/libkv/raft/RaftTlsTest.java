@@ -49,6 +49,18 @@ class RaftTlsTest {
   }
 
   @Test
+  void credentialsAreRefusedOnEveryEntryPointBecauseTheClusterHasNoUsers() throws Exception {
+    for (Config.Builder b :
+        List.of(Config.builder().username("app"), Config.builder().password("secret"))) {
+      for (Executable call : everyEntryPoint(b)) {
+        CallNotSupportedException e = assertThrows(CallNotSupportedException.class, call);
+        assertTrue(e.getMessage().contains("username/password"), e.getMessage());
+        assertTrue(e.getMessage().contains("certificates"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
   void filesThatCannotBeUsedAreRefusedNamingTheFileOnEveryEntryPoint() {
     Path missing = dir.resolve("missing.pem");
     for (Executable call :
