@@ -28,7 +28,8 @@ public sealed interface Command
         Command.LeaseGrant,
         Command.LeaseKeepAlive,
         Command.LeaseRevoke,
-        Command.LockEnqueue {
+        Command.LockEnqueue,
+        Command.Refused {
 
   /**
    * Stores a value, unconditionally.
@@ -175,6 +176,21 @@ public sealed interface Command
     /** Checks for nulls. */
     public LockEnqueue {
       Objects.requireNonNull(queuePrefix, "queuePrefix");
+    }
+  }
+
+  /**
+   * A write that a Raft leader refused before the log, in place of the command it replaces (for
+   * example a put while the leader's disk is low): it changes nothing and applies as {@link
+   * CommandResult.Failed} with {@code reason} on every replica, so that the other commands of the
+   * same log entry still apply and each caller learns its own outcome.
+   *
+   * @param reason the message the caller gets
+   */
+  record Refused(String reason) implements Command {
+    /** Checks for nulls. */
+    public Refused {
+      Objects.requireNonNull(reason, "reason");
     }
   }
 }

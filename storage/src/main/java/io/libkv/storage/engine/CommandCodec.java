@@ -113,6 +113,8 @@ public final class CommandCodec {
       w.u8(8).i64(r.leaseId());
     } else if (c instanceof Command.LockEnqueue q) {
       w.u8(9).str(q.queuePrefix()).i64(q.ttlMillis());
+    } else if (c instanceof Command.Refused f) {
+      w.u8(10).str(f.reason());
     } else {
       throw new IllegalArgumentException("unknown command " + c);
     }
@@ -140,6 +142,8 @@ public final class CommandCodec {
         return new Command.LeaseRevoke(r.i64());
       case 9:
         return new Command.LockEnqueue(r.str(), r.i64());
+      case 10:
+        return new Command.Refused(r.str());
       default:
         throw new MalformedCommandException("unknown command type " + type, at);
     }

@@ -324,6 +324,9 @@ public final class KvEngine implements KvReader, AutoCloseable {
 
     CommandResult apply(Command c, long rev) {
       seq = 0;
+      if (c instanceof Command.Refused r) {
+        return new CommandResult.Failed(r.reason());
+      }
       if (full
           && (c instanceof Command.Put
               || c instanceof Command.CasPut

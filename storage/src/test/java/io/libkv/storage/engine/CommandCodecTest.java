@@ -36,7 +36,8 @@ class CommandCodecTest {
           new Command.LeaseGrant(0, 15_000),
           new Command.LeaseKeepAlive(99),
           new Command.LeaseRevoke(Long.MAX_VALUE),
-          new Command.LockEnqueue(Q, 2000));
+          new Command.LockEnqueue(Q, 2000),
+          new Command.Refused("member n1 is low on disk space"));
 
   static final List<CommandResult> ALL_RESULTS =
       List.of(
@@ -164,7 +165,8 @@ class CommandCodecTest {
             Combinators.combine(longs, longs).as(Command.LeaseGrant::new),
             longs.map(Command.LeaseKeepAlive::new),
             longs.map(Command.LeaseRevoke::new),
-            Combinators.combine(keys, longs).as(Command.LockEnqueue::new));
+            Combinators.combine(keys, longs).as(Command.LockEnqueue::new),
+            keys.map(Command.Refused::new));
     return one.list().ofMaxSize(8);
   }
 }
