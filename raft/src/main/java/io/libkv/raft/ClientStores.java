@@ -29,11 +29,20 @@ import org.apache.ratis.protocol.RaftGroup;
  * before the history's floor fails with the oldest index available).
  *
  * <p>Within one read function, each {@link ReadView} call is its own query: two calls are two
- * linearizable reads, not one snapshot.
+ * linearizable reads, not one snapshot. Gets from many threads at once are coalesced: while {@link
+ * #GETS_IN_FLIGHT} batches are outstanding, further gets wait and go together as one query (one
+ * round trip and one ReadIndex for all of them; each is still invoked before its ReadIndex, so each
+ * stays linearizable). A thread reading alone pays one round trip per get, as before.
  */
 final class ClientStores {
   /** How often a client-only store polls the cluster's history for its watches. */
   static final Duration WATCH_POLL = Duration.ofMillis(100);
+
+  /** Batches of gets one store may have outstanding at once. */
+  static final int GETS_IN_FLIGHT = 2;
+
+  /** Bound on the values of one batch's reply (the gRPC message limit is 128 MiB). */
+  private static final int GET_BATCH_REPLY_BYTES = 32 << 20;
 
   private ClientStores() {}
 
@@ -55,15 +64,28 @@ final class ClientStores {
     // A read retries for connectionTimeout, its last attempt may take a request timeout: waiting
     // that long reports the last attempt's failure (e.g. a TLS refusal), not a bare timeout.
     Duration readWait = Duration.ofMillis(writeMs);
+    boolean linearizable = settings.linearizableReads;
+    // A reply holds up to one value per get: bound the batch so that the reply stays far under
+    // the transport's message limit even when every value is as large as allowed.
+    int maxGets =
+        Math.max(1, Math.min(512, GET_BATCH_REPLY_BYTES / (config.maxValueBytes() + 1024)));
+    GroupCommitter<byte[], Wire.Answer> gets =
+        new GroupCommitter<>(
+            batch -> channel.queryBatch(batch, linearizable),
+            req -> req.length,
+            maxGets,
+            Integer.MAX_VALUE,
+            GETS_IN_FLIGHT);
+    Function<byte[], byte[]> send =
+        req ->
+            req.length > 0 && req[0] == ReadCodec.GET
+                ? await(gets.submit(req), readWait, eps, probe).bodyOrThrow()
+                : await(channel.query(req, linearizable), readWait, eps, probe);
     KvReader reader =
         new KvReader() {
           @Override
           public <T> T read(Function<ReadView, T> fn) {
-            return fn.apply(
-                ReadCodec.remoteView(
-                    req ->
-                        await(
-                            channel.query(req, settings.linearizableReads), readWait, eps, probe)));
+            return fn.apply(ReadCodec.remoteView(send));
           }
         };
     WatchHub hub = null;
@@ -84,19 +106,21 @@ final class ClientStores {
           config,
           () -> {
             h.close();
+            gets.close(t -> new StoreException("the store is closed"));
             channel.close();
           });
     } catch (RuntimeException e) {
       if (hub != null) {
         hub.close();
       }
+      gets.close(t -> new StoreException("the store is closed"));
       channel.close();
       throw e;
     }
   }
 
-  private static byte[] await(
-      CompletableFuture<byte[]> f, Duration timeout, List<String> endpoints, TlsProbe probe) {
+  private static <T> T await(
+      CompletableFuture<T> f, Duration timeout, List<String> endpoints, TlsProbe probe) {
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {

@@ -9,6 +9,7 @@ import java.util.function.LongFunction;
 import java.util.function.ToIntFunction;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
@@ -203,6 +204,23 @@ final class RaftChannel<Q, R> implements AutoCloseable {
                         : client.async().sendReadOnly(Wire.read(request)))
                     : client.async().sendReadOnlyNonLinearizable(Wire.read(request)))
                 .thenApply(r -> Wire.body(check(r).getMessage())),
+        System.nanoTime() + readRetryNs);
+  }
+
+  /**
+   * Sends several read requests as one read-only query: one ReadIndex (if {@code linearizable}) and
+   * one round trip for all of them; one answer per request, in order.
+   */
+  CompletableFuture<List<Wire.Answer>> queryBatch(List<byte[]> requests, boolean linearizable) {
+    Message m = Wire.readBatch(requests);
+    return retrying(
+        () ->
+            (linearizable
+                    ? (unorderedReads
+                        ? client.async().sendReadOnlyUnordered(m)
+                        : client.async().sendReadOnly(m))
+                    : client.async().sendReadOnlyNonLinearizable(m))
+                .thenApply(r -> Wire.answers(Wire.body(check(r).getMessage()), requests.size())),
         System.nanoTime() + readRetryNs);
   }
 

@@ -1,6 +1,11 @@
 package io.libkv.raft;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
@@ -11,14 +16,20 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * <pre>
  * log entry : [VERSION][ENTRY_WRITES][command batch]
  * query     : [VERSION][QUERY_BARRIER]  or  [VERSION][QUERY_READ][read request]
+ *             or  [VERSION][QUERY_READ_BATCH][count: int]{[length: int][read request]}*count
  * reply     : [STATUS_OK][body]  or  [STATUS_MALFORMED][UTF-8 reason]
+ *             a batch's body: {[status][length: int][body or UTF-8 reason]}*count
  * </pre>
+ *
+ * <p>A batch is answered after one ReadIndex for all its requests (each request is still served on
+ * its own, so one malformed request fails only itself).
  */
 final class Wire {
   static final byte VERSION = 1;
   static final byte ENTRY_WRITES = 1;
   static final byte QUERY_BARRIER = 1;
   static final byte QUERY_READ = 2;
+  static final byte QUERY_READ_BATCH = 3;
   static final byte STATUS_OK = 0;
   static final byte STATUS_MALFORMED = 1;
 
@@ -39,6 +50,64 @@ final class Wire {
   static Message read(byte[] request) {
     return Message.valueOf(
         ByteString.copyFrom(new byte[] {VERSION, QUERY_READ}).concat(ByteString.copyFrom(request)));
+  }
+
+  /** Wraps encoded read requests as one query. */
+  static Message readBatch(List<byte[]> requests) {
+    int size = 2 + 4;
+    for (byte[] r : requests) {
+      size += 4 + r.length;
+    }
+    ByteBuffer b = ByteBuffer.allocate(size);
+    b.put(VERSION).put(QUERY_READ_BATCH).putInt(requests.size());
+    for (byte[] r : requests) {
+      b.putInt(r.length).put(r);
+    }
+    return Message.valueOf(ByteString.copyFrom(b.array()));
+  }
+
+  /** One answer of a batch: a body, or the reason the request was refused as malformed. */
+  record Answer(byte[] body, String malformed) {
+    /**
+     * Returns the body.
+     *
+     * @throws IllegalStateException with the reason, if the server rejected the request
+     */
+    byte[] bodyOrThrow() {
+      if (malformed != null) {
+        throw new IllegalStateException("the state machine rejected the request: " + malformed);
+      }
+      return body;
+    }
+  }
+
+  /**
+   * Splits the body of a batch's OK reply into one answer per request.
+   *
+   * @throws IllegalStateException if the body does not hold {@code count} answers
+   */
+  static List<Answer> answers(byte[] body, int count) {
+    ByteBuffer b = ByteBuffer.wrap(body);
+    List<Answer> out = new ArrayList<>(count);
+    try {
+      for (int i = 0; i < count; i++) {
+        byte status = b.get();
+        byte[] bytes = new byte[b.getInt()];
+        b.get(bytes);
+        out.add(
+            status == STATUS_OK
+                ? new Answer(bytes, null)
+                : new Answer(null, new String(bytes, StandardCharsets.UTF_8)));
+      }
+    } catch (BufferUnderflowException | NegativeArraySizeException e) {
+      throw new IllegalStateException(
+          "a batch reply of " + body.length + " bytes holds fewer than " + count + " answers", e);
+    }
+    if (b.hasRemaining()) {
+      throw new IllegalStateException(
+          "a batch reply has " + b.remaining() + " bytes after its " + count + " answers");
+    }
+    return out;
   }
 
   /**
@@ -72,8 +141,51 @@ final class Wire {
     return switch (q.byteAt(1)) {
       case QUERY_BARRIER -> ok(new byte[0]);
       case QUERY_READ -> ok(state.query(q.substring(2).toByteArray()));
+      case QUERY_READ_BATCH -> ok(serveBatch(q.substring(2).asReadOnlyByteBuffer(), state));
       default -> throw new MalformedEntryException("query has unknown kind " + q.byteAt(1), null);
     };
+  }
+
+  private static byte[] serveBatch(ByteBuffer in, ReplicatedState state) {
+    List<byte[]> requests = new ArrayList<>();
+    try {
+      int count = in.getInt();
+      if (count < 0 || count > in.remaining() / 4) {
+        throw new MalformedEntryException("batch query claims " + count + " requests", null);
+      }
+      for (int i = 0; i < count; i++) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+          throw new MalformedEntryException(
+              "batch query request " + i + " claims " + length + " bytes", null);
+        }
+        byte[] r = new byte[length];
+        in.get(r);
+        requests.add(r);
+      }
+    } catch (BufferUnderflowException e) {
+      throw new MalformedEntryException("batch query is truncated", e);
+    }
+    if (in.hasRemaining()) {
+      throw new MalformedEntryException(
+          "batch query has " + in.remaining() + " bytes after its requests", null);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] r : requests) {
+      byte status;
+      byte[] body;
+      try {
+        body = state.query(r);
+        status = STATUS_OK;
+      } catch (MalformedEntryException e) {
+        body = String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8);
+        status = STATUS_MALFORMED;
+      }
+      out.write(status);
+      out.writeBytes(ByteBuffer.allocate(4).putInt(body.length).array());
+      out.writeBytes(body);
+    }
+    return out.toByteArray();
   }
 
   static Message ok(byte[] body) {

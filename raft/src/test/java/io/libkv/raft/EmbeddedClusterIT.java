@@ -115,6 +115,49 @@ class EmbeddedClusterIT {
     }
   }
 
+  /**
+   * Gets from many threads through one client-only store are coalesced into batched queries: each
+   * thread must still read exactly its own latest acknowledged write (a mix-up of answers within a
+   * batch, or a batch served before its writes, shows as a wrong value).
+   */
+  @Test
+  void coalescedClientOnlyGetsReadEveryThreadsLatestWrite() throws Exception {
+    try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
+      cluster.awaitLeader();
+      int threads = 16;
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try (Store client =
+              io.libkv.LibKV.newStore(
+                  io.libkv.store.Backend.EMBEDDED, cluster.endpoints(), Config.defaults());
+          Store member = cluster.openStore(cluster.runningIds().get(0))) {
+        List<Future<Integer>> readers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          String key = "coalesce/t" + t;
+          readers.add(
+              pool.submit(
+                  () -> {
+                    int checked = 0;
+                    for (int i = 0; i < 25; i++) {
+                      String v = key + "=" + i;
+                      // Half the writes through the client, half through a member's store.
+                      (i % 2 == 0 ? client : member).put(key, b(v), null);
+                      assertArrayEquals(b(v), client.get(key).value(), key + " after write " + i);
+                      assertThrows(
+                          KeyNotFoundException.class, () -> client.get(key + "/absent"), key);
+                      checked++;
+                    }
+                    return checked;
+                  }));
+        }
+        for (Future<Integer> f : readers) {
+          assertEquals(25, f.get(90, TimeUnit.SECONDS));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
   @Test
   void everyNodeRestartsWithItsDataEvenWithoutItsLmdbCopyAndIndicesKeepGrowing() throws Exception {
     Config config = Config.builder().option(RaftSettings.SNAPSHOT_THRESHOLD, "40").build();
