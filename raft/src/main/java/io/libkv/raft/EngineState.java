@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -69,6 +70,8 @@ final class EngineState implements ReplicatedState {
         userKey(d.directory());
       } else if (c instanceof Command.LeaseGrant g) {
         ttl(g.ttlMillis());
+      } else if (c instanceof Command.Refused) {
+        throw new MalformedEntryException("a refused command comes only from a leader", null);
       } else if (c instanceof Command.LockEnqueue q) {
         if (!q.queuePrefix().startsWith(KvEngine.INTERNAL_PREFIX)
             || Keys.utf8Length(q.queuePrefix()) > Keys.MAX_KEY_BYTES - 17) {
@@ -77,6 +80,33 @@ final class EngineState implements ReplicatedState {
         ttl(q.ttlMillis());
       }
     }
+  }
+
+  @Override
+  public Refusal refuseGrowth(byte[] payload, String reason) {
+    List<Command> commands = decode(payload, -1);
+    List<Command> out = new ArrayList<>(commands.size());
+    int refused = 0;
+    for (Command c : commands) {
+      if (addsData(c)) {
+        out.add(new Command.Refused(reason));
+        refused++;
+      } else {
+        out.add(c);
+      }
+    }
+    if (refused == 0) {
+      return null;
+    }
+    return new Refusal(CommandCodec.encodeCommands(out), refused == commands.size());
+  }
+
+  /** Whether applying {@code c} can make the data larger (what a low disk refuses). */
+  static boolean addsData(Command c) {
+    return c instanceof Command.Put
+        || c instanceof Command.CasPut
+        || c instanceof Command.LeaseGrant
+        || c instanceof Command.LockEnqueue;
   }
 
   private static void userKey(String key) {

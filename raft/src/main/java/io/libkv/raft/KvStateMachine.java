@@ -1,5 +1,6 @@
 package io.libkv.raft;
 
+import io.libkv.store.StoreException;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -41,6 +43,16 @@ import org.slf4j.LoggerFactory;
  * {@code [status][body]}. A malformed entry is answered with {@link Wire#STATUS_MALFORMED} and
  * changes nothing: never an exception, which Ratis would treat as fatal.
  *
+ * <p>Full disk: a leader whose {@link DiskGuard} reports a low disk refuses, in {@link
+ * #startTransaction}, the commands of an entry that add data (the entry is refused whole when every
+ * command adds data, else those commands are replaced by {@code Command.Refused}), so the disk
+ * check never makes replicas disagree. If applying an entry fails anyway (the local disk is full,
+ * an I/O error), the member must not skip it: Ratis 3.3.0 logs a failed apply future and moves on
+ * to the next entry, which would leave this replica without that write for good. So the failure is
+ * thrown instead, which Ratis treats as fatal: the member's Raft server closes, the entry stays
+ * unapplied in its log, and a restart (once space is freed) applies it again. A Raft log that
+ * cannot be written ({@link #notifyLogFailed}) also closes the member. {@link #failure()} says why.
+ *
  * <p>Snapshots are the state's compacting copy in one file named {@code snapshot.<term>_<index>}
  * where term/index is the last applied entry: since {@link #applyTransaction} applies synchronously
  * on Ratis' apply thread, which also calls {@link #takeSnapshot}, the copy holds exactly that
@@ -52,16 +64,39 @@ final class KvStateMachine extends BaseStateMachine {
   private final ReplicatedState state;
   private final Consumer<Boolean> onLeadership;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final DiskGuard disk;
+  private final String where;
+  private final AtomicReference<String> failure = new AtomicReference<>();
   private volatile boolean leader;
 
   /**
+   * A state machine without a disk check.
+   *
    * @param state the member's data, owned by the caller
    * @param onLeadership told {@code true} when this member becomes a leader ready to serve (it has
    *     applied its term's first entry), {@code false} when it stops being one
    */
   KvStateMachine(ReplicatedState state, Consumer<Boolean> onLeadership) {
+    this(state, onLeadership, DiskGuard.OFF, "this member");
+  }
+
+  /**
+   * @param state the member's data, owned by the caller
+   * @param onLeadership as above
+   * @param disk the leader's low-disk check
+   * @param where names the member and its data directory, for messages
+   */
+  KvStateMachine(
+      ReplicatedState state, Consumer<Boolean> onLeadership, DiskGuard disk, String where) {
     this.state = state;
     this.onLeadership = onLeadership;
+    this.disk = disk;
+    this.where = where;
+  }
+
+  /** Why this member stopped (an entry it could not apply, a log it could not write), or null. */
+  String failure() {
+    return failure.get();
   }
 
   @Override
@@ -137,11 +172,20 @@ final class KvStateMachine extends BaseStateMachine {
       LOG.warn("{}: rejected malformed log entry {}: {}", getId(), index, e.getMessage());
       reply = Wire.malformed(e.getMessage());
     } catch (RuntimeException e) {
-      // The local store failed (disk full, I/O error): this replica can no longer follow the log.
-      // Completing exceptionally makes Ratis report it; it is not a client error.
-      LOG.error("{}: applying log entry {} failed", getId(), index, e);
-      updateLastAppliedTermIndex(entry.getTerm(), index);
-      return CompletableFuture.failedFuture(e);
+      // The local store failed (disk full, I/O error). Never skip the entry (a failed future would
+      // make Ratis go on with the next one): throw, which closes this member's Raft server with
+      // the entry unapplied; a restart applies it again from the log.
+      String why =
+          where
+              + " stopped: applying log entry "
+              + index
+              + " failed ("
+              + e.getMessage()
+              + "); nothing is lost: free disk space and restart the member, it applies the entry"
+              + " again from its log";
+      failure.compareAndSet(null, why);
+      LOG.error("{}", why, e);
+      throw new StoreException(why, e);
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
     return CompletableFuture.completedFuture(reply);
@@ -154,12 +198,61 @@ final class KvStateMachine extends BaseStateMachine {
    */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    ByteString content = request.getMessage().getContent();
+    byte[] payload;
     try {
-      state.validate(Wire.entryPayload(request.getMessage().getContent(), -1));
+      payload = Wire.entryPayload(content, -1);
+      state.validate(payload);
     } catch (MalformedEntryException e) {
       throw new StateMachineException("refused before the log: " + e.getMessage());
     }
+    String low = disk.shortage(content.size());
+    if (low != null) {
+      ReplicatedState.Refusal r = state.refuseGrowth(payload, low);
+      if (r != null) {
+        if (r.nothingLeft()) {
+          throw new StateMachineException(low);
+        }
+        return TransactionContext.newBuilder()
+            .setStateMachine(this)
+            .setClientRequest(request)
+            .setLogData(Wire.writes(r.payload()).getContent())
+            .build();
+      }
+    }
     return super.startTransaction(request);
+  }
+
+  /**
+   * Ratis' log worker could not write the Raft log (the disk is full, an I/O error): every later
+   * append would fail too, so the member stops (its Raft server closes) rather than linger as a
+   * member that cannot log; a restart once space is freed resumes from what was written.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    String why =
+        where
+            + " stopped: its Raft log could not be written"
+            + (failedEntry == null ? "" : " at index " + failedEntry.getIndex())
+            + " ("
+            + cause
+            + "); free disk space and restart the member, it resumes from what its log holds";
+    if (!failure.compareAndSet(null, why)) {
+      return;
+    }
+    LOG.error("{}", why, cause);
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                getServer().join().getDivision(getGroupId()).close();
+              } catch (IOException | RuntimeException e) {
+                LOG.warn("{}: closing after a log failure failed", getId(), e);
+              }
+            },
+            "libkv-log-failed-" + getId());
+    t.setDaemon(true);
+    t.start();
   }
 
   @Override
@@ -192,6 +285,12 @@ final class KvStateMachine extends BaseStateMachine {
     } catch (UncheckedIOException e) {
       Files.deleteIfExists(tmp.toPath());
       throw e.getCause();
+    } catch (RuntimeException e) {
+      // E.g. no space for the copy: an IOException makes Ratis log it and try again later (any
+      // other exception would close the member); the log is just not purged meanwhile.
+      Files.deleteIfExists(tmp.toPath());
+      throw new IOException(
+          where + ": cannot take a snapshot at " + last + ": " + e.getMessage(), e);
     }
     MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
     // Both files are synced (the .md5 by Ratis as it writes it): now their names, before Ratis

@@ -51,9 +51,19 @@ final class RaftMember implements AutoCloseable {
     this.settings = settings;
     this.dataDir = dataDir;
     this.state = state;
-    this.stateMachine = new KvStateMachine(state, this::onLeadership);
     Path raftDir = dataDir.resolve("raft");
     OwnerOnly.createDirectories(raftDir);
+    DiskGuard disk =
+        new DiskGuard(
+            self.getId().toString(),
+            List.of(raftDir, dataDir.resolve("kv")),
+            settings.minFreeDiskBytes);
+    this.stateMachine =
+        new KvStateMachine(
+            state,
+            this::onLeadership,
+            disk,
+            "member " + self.getId() + " (data directory " + dataDir + ")");
     boolean formatted = Files.isDirectory(raftDir.resolve(group.getGroupId().getUuid().toString()));
     RaftGroup startGroup = join && !formatted ? RaftGroup.valueOf(group.getGroupId()) : group;
     this.server =
@@ -138,6 +148,14 @@ final class RaftMember implements AutoCloseable {
       }
       throw (RuntimeException) e;
     }
+  }
+
+  /**
+   * Why this member's Raft server stopped by itself (a log entry it could not apply, a Raft log it
+   * could not write: a full disk, an I/O error), or {@code null}.
+   */
+  String failure() {
+    return stateMachine.failure();
   }
 
   /** Whether this member currently leads the group and is ready to serve. */

@@ -39,6 +39,14 @@ import org.apache.ratis.util.TimeDuration;
  *   <li>{@code embedded.maxBatch}: most client writes per log entry (default 4096, at most 65536).
  *   <li>{@code embedded.maxInFlight}: log entries one store may have in flight (default 4).
  *   <li>{@code embedded.requestTimeoutMs}: Raft request timeout in ms (default 3000).
+ *   <li>{@code embedded.minFreeDiskBytes}: the least usable space, in bytes, a leader keeps on the
+ *       file systems of its {@code raft/} and {@code kv/} directories (default 268435456, 256 MiB;
+ *       0 switches the check off). Below it the leader refuses, before the log, every write that
+ *       adds data (puts, CAS puts, new locks and leases) with a {@code StoreException} naming the
+ *       member, the directory and the usable bytes; deletes, lease renewals, unlocks and reads go
+ *       on, and writes are admitted again as soon as space is freed (no restart). Only the leader's
+ *       disk is checked (see {@link DiskGuard}); give every member the same value. A snapshot needs
+ *       about as much free space as the data, so keep it above the data's size.
  * </ul>
  *
  * <p>{@link Config#tlsFiles()} switches on mutual TLS for every connection (see {@link RaftTls}).
@@ -53,6 +61,7 @@ final class RaftSettings {
 
   static final String MAX_IN_FLIGHT = "embedded.maxInFlight";
   static final String REQUEST_TIMEOUT_MS = "embedded.requestTimeoutMs";
+  static final String MIN_FREE_DISK_BYTES = "embedded.minFreeDiskBytes";
 
   /** Leader to unreachable follower: 1 ms x10, then 100 ms x40, then every 500 ms. */
   static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,40, 500ms,1000000000";
@@ -66,7 +75,8 @@ final class RaftSettings {
           SNAPSHOT_THRESHOLD,
           MAX_BATCH,
           MAX_IN_FLIGHT,
-          REQUEST_TIMEOUT_MS);
+          REQUEST_TIMEOUT_MS,
+          MIN_FREE_DISK_BYTES);
 
   final boolean linearizableReads;
   final SupportedRpcType transport;
@@ -76,6 +86,7 @@ final class RaftSettings {
   final int maxBatch;
   final int maxInFlight;
   final long requestTimeoutMs;
+  final long minFreeDiskBytes;
   final Duration connectionTimeout;
 
   /** Mutual TLS for every connection of members and clients, or {@code null} for plaintext. */
@@ -112,6 +123,8 @@ final class RaftSettings {
     maxBatch = (int) positive(o, MAX_BATCH, 4096, 1, 1 << 16);
     maxInFlight = (int) positive(o, MAX_IN_FLIGHT, 4, 1, 1024);
     requestTimeoutMs = positive(o, REQUEST_TIMEOUT_MS, 3000, 100, 600_000);
+    minFreeDiskBytes =
+        positive(o, MIN_FREE_DISK_BYTES, DiskGuard.DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE);
     connectionTimeout = config.connectionTimeout();
   }
 

@@ -31,6 +31,25 @@ interface ReplicatedState extends AutoCloseable {
   void validate(byte[] payload);
 
   /**
+   * On the leader, when its disk is low: the payload with every command that adds data (a put, a
+   * CAS put, a lease grant, a lock enqueue) replaced by one that fails with {@code reason} and
+   * changes nothing on any replica, so deletes, lease renewals and unlocks batched with them still
+   * apply.
+   *
+   * @return {@code null} if no command adds data (the payload may go to the log as it is)
+   * @throws MalformedEntryException if the payload does not decode
+   */
+  Refusal refuseGrowth(byte[] payload, String reason);
+
+  /**
+   * What {@link #refuseGrowth} made of a payload.
+   *
+   * @param payload the payload to log instead
+   * @param nothingLeft whether every command was refused (the entry need not be logged at all)
+   */
+  record Refusal(byte[] payload, boolean nothingLeft) {}
+
+  /**
    * Serves a read-only request against the applied state.
    *
    * @throws MalformedEntryException if the request does not decode
