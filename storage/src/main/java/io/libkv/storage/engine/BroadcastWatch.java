@@ -9,7 +9,6 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -331,8 +330,7 @@ abstract class BroadcastWatch<T> implements Watch<T> {
   static final class Key extends BroadcastWatch<KVPair> {
     private final byte[] keyBytes;
     private final long afterIndex;
-    private long lastMod;
-    private boolean present;
+    private final WatchState.Key state;
 
     /**
      * @param afterIndex replay every change after this revision first, or -1 for the current pair
@@ -341,6 +339,7 @@ abstract class BroadcastWatch<T> implements Watch<T> {
       super(hub, key, false, capacity, onClose);
       this.keyBytes = ChangeBroadcast.utf8(key);
       this.afterIndex = afterIndex;
+      this.state = new WatchState.Key(key);
     }
 
     @Override
@@ -348,11 +347,11 @@ abstract class BroadcastWatch<T> implements Watch<T> {
       if (afterIndex < 0) {
         KvEntry e = v.get(key);
         if (e != null) {
-          deliver(e.toPair());
+          offer(state.delivered(e.toPair()));
         }
       } else {
         for (ChangeEvent e : Subscriptions.replay(v, key, afterIndex)) {
-          deliver(e.toPair());
+          offer(state.delivered(e.toPair()));
         }
       }
     }
@@ -364,22 +363,14 @@ abstract class BroadcastWatch<T> implements Watch<T> {
 
     @Override
     void onChange(KVPair change) {
-      deliver(change);
-    }
-
-    private void deliver(KVPair p) {
-      present = p.value() != null;
-      lastMod = p.lastIndex();
-      offer(p);
+      offer(state.delivered(change));
     }
 
     @Override
     void catchUp(ReadView v) {
-      KvEntry e = v.get(key);
-      if (e != null && e.modRevision() != lastMod) {
-        deliver(e.toPair());
-      } else if (e == null && present) {
-        deliver(new KVPair(key, null, v.revision()));
+      KVPair p = state.catchUp(v);
+      if (p != null) {
+        offer(p);
       }
     }
   }
@@ -387,32 +378,22 @@ abstract class BroadcastWatch<T> implements Watch<T> {
   /** A tree watch: the whole list first, then after every revision that changed the tree. */
   static final class Tree extends BroadcastWatch<List<KVPair>> {
     private final byte[] prefixBytes;
-    private final TreeMap<String, KVPair> state = new TreeMap<>(Subscriptions.UTF8_ORDER);
-    private boolean dirty;
-    private long dirtyRevision;
+    private final WatchState.Tree state;
 
     Tree(WatchHub hub, String directory, int capacity, Runnable onClose) {
       super(hub, directory, true, capacity, onClose);
       this.prefixBytes = ChangeBroadcast.utf8(directory + "/");
+      this.state = new WatchState.Tree(directory);
     }
 
     @Override
     void initial(ReadView v) {
-      load(v);
+      offer(state.load(v));
     }
 
     @Override
     void catchUp(ReadView v) {
-      load(v);
-    }
-
-    private void load(ReadView v) {
-      state.clear();
-      for (KvEntry e : v.listPrefix(key + "/")) {
-        state.put(e.key(), e.toPair());
-      }
-      dirty = false;
-      offer(List.copyOf(state.values()));
+      offer(state.load(v));
     }
 
     @Override
@@ -422,28 +403,18 @@ abstract class BroadcastWatch<T> implements Watch<T> {
 
     @Override
     void onChange(KVPair change) {
-      if (dirty && change.lastIndex() != dirtyRevision) {
-        emit(); // the previous revision is complete: its changes came before this one
+      List<KVPair> complete = state.change(change);
+      if (complete != null) {
+        offer(complete);
       }
-      if (change.value() == null) {
-        state.remove(change.key());
-      } else {
-        state.put(change.key(), change);
-      }
-      dirty = true;
-      dirtyRevision = change.lastIndex();
     }
 
     @Override
     void onEnd() {
-      if (dirty) {
-        emit();
+      List<KVPair> pending = state.end();
+      if (pending != null) {
+        offer(pending);
       }
-    }
-
-    private void emit() {
-      dirty = false;
-      offer(List.copyOf(state.values()));
     }
   }
 }

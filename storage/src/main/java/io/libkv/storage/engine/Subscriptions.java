@@ -7,7 +7,6 @@ import io.libkv.store.StoreException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /** The subscribers {@link EngineStore} registers with its {@link WatchHub}. Hub thread only. */
@@ -55,13 +54,13 @@ final class Subscriptions {
   static final class KeyWatch extends WatchHub.Subscription {
     final WatchQueue<KVPair> queue;
     private final long afterIndex;
-    private long lastMod;
-    private boolean present;
+    private final WatchState.Key state;
 
     KeyWatch(String key, long afterIndex, WatchQueue<KVPair> queue) {
       super(key, false);
       this.afterIndex = afterIndex;
       this.queue = queue;
+      this.state = new WatchState.Key(key);
     }
 
     @Override
@@ -69,11 +68,11 @@ final class Subscriptions {
       if (afterIndex < 0) {
         KvEntry e = v.get(key);
         if (e != null) {
-          offer(e.toPair());
+          queue.offer(state.delivered(e.toPair()));
         }
       } else {
         for (ChangeEvent e : replay(v, key, afterIndex)) {
-          offer(e.toPair());
+          queue.offer(state.delivered(e.toPair()));
         }
         lastDelivered = afterIndex;
       }
@@ -81,22 +80,14 @@ final class Subscriptions {
 
     @Override
     void onChange(ChangeEvent e) {
-      offer(e.toPair());
-    }
-
-    private void offer(KVPair p) {
-      present = p.value() != null;
-      lastMod = p.lastIndex();
-      queue.offer(p);
+      queue.offer(state.delivered(e.toPair()));
     }
 
     @Override
     void resync(ReadView v) {
-      KvEntry e = v.get(key);
-      if (e != null && e.modRevision() != lastMod) {
-        offer(e.toPair());
-      } else if (e == null && present) {
-        offer(new KVPair(key, null, v.revision()));
+      KVPair p = state.catchUp(v);
+      if (p != null) {
+        queue.offer(p);
       }
       lastDelivered = v.revision();
     }
@@ -110,27 +101,17 @@ final class Subscriptions {
   /** A tree watch: the whole list first, then after every revision that changed the tree. */
   static final class TreeWatch extends WatchHub.Subscription {
     final WatchQueue<List<KVPair>> queue;
-    private final TreeMap<String, KVPair> state = new TreeMap<>(UTF8_ORDER);
-    private boolean dirty;
-    private long dirtyRevision;
+    private final WatchState.Tree state;
 
     TreeWatch(String directory, WatchQueue<List<KVPair>> queue) {
       super(directory, true);
       this.queue = queue;
+      this.state = new WatchState.Tree(directory);
     }
 
     @Override
     void start(ReadView v) {
-      load(v);
-    }
-
-    private void load(ReadView v) {
-      state.clear();
-      for (KvEntry e : v.listPrefix(key + "/")) {
-        state.put(e.key(), e.toPair());
-      }
-      dirty = false;
-      queue.offer(List.copyOf(state.values()));
+      queue.offer(state.load(v));
     }
 
     @Override
@@ -138,33 +119,23 @@ final class Subscriptions {
       if (!Keys.isUnder(e.key(), key)) {
         return;
       }
-      if (dirty && e.revision() != dirtyRevision) {
-        emit();
+      List<KVPair> complete = state.change(e.toPair());
+      if (complete != null) {
+        queue.offer(complete);
       }
-      if (e.isDeletion()) {
-        state.remove(e.key());
-      } else {
-        state.put(e.key(), e.toPair());
-      }
-      dirty = true;
-      dirtyRevision = e.revision();
     }
 
     @Override
     void endOfPage() {
-      if (dirty) {
-        emit();
+      List<KVPair> pending = state.end();
+      if (pending != null) {
+        queue.offer(pending);
       }
-    }
-
-    private void emit() {
-      dirty = false;
-      queue.offer(List.copyOf(state.values()));
     }
 
     @Override
     void resync(ReadView v) {
-      load(v);
+      queue.offer(state.load(v));
       lastDelivered = v.revision();
     }
 
