@@ -194,7 +194,9 @@ final class KvStateMachine extends BaseStateMachine {
   /**
    * Runs on the leader before the entry is appended: a request that a store could not have sent
    * (malformed, a key not in normal form, a value over the limit) is refused here and never reaches
-   * the log; the client gets a {@link StateMachineException}.
+   * the log; the client gets a {@link StateMachineException}. On a leader low on disk ({@link
+   * DiskGuard}), the commands that add data are refused the same way (the whole entry when every
+   * command adds data, else each such command inside the entry).
    */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
@@ -204,14 +206,14 @@ final class KvStateMachine extends BaseStateMachine {
       payload = Wire.entryPayload(content, -1);
       state.validate(payload);
     } catch (MalformedEntryException e) {
-      throw new StateMachineException("refused before the log: " + e.getMessage());
+      return refuse(request, "refused before the log: " + e.getMessage());
     }
     String low = disk.shortage(content.size());
     if (low != null) {
       ReplicatedState.Refusal r = state.refuseGrowth(payload, low);
       if (r != null) {
         if (r.nothingLeft()) {
-          throw new StateMachineException(low);
+          return refuse(request, low);
         }
         return TransactionContext.newBuilder()
             .setStateMachine(this)
@@ -221,6 +223,15 @@ final class KvStateMachine extends BaseStateMachine {
       }
     }
     return super.startTransaction(request);
+  }
+
+  /**
+   * A transaction that Ratis answers with a {@link StateMachineException} carrying {@code why}
+   * without appending anything. (Throwing from {@link #startTransaction} instead fails the RPC,
+   * which the client retries until its timeout.)
+   */
+  private TransactionContext refuse(RaftClientRequest request, String why) throws IOException {
+    return super.startTransaction(request).setException(new StateMachineException(why));
   }
 
   /**

@@ -246,7 +246,10 @@ class KvStateMachineHostileInputTest {
             .setMessage(Message.valueOf(ByteString.copyFrom(content)))
             .setType(RaftClientRequest.writeRequestType())
             .build();
-    machine.startTransaction(request);
+    TransactionContext t = machine.startTransaction(request);
+    if (t.getException() != null) {
+      throw t.getException(); // what Ratis answers the client with, appending nothing
+    }
   }
 
   @Test

@@ -88,7 +88,11 @@ class KvStateMachineLowDiskTest {
             .setMessage(Message.valueOf(ByteString.copyFrom(content)))
             .setType(RaftClientRequest.writeRequestType())
             .build();
-    return machine.startTransaction(request);
+    TransactionContext t = machine.startTransaction(request);
+    if (t.getException() != null) {
+      throw t.getException(); // what Ratis answers the client with, appending nothing
+    }
+    return t;
   }
 
   /** Applies what the leader would log for {@code trx}, as the next entry; returns the results. */
