@@ -45,16 +45,28 @@ final class ChildProcess implements AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** A {@code java} command line running {@code mainClass} on this JVM's class path. */
+  /**
+   * A {@code java} command line running {@code mainClass} on this JVM's class path, made absolute
+   * (children run in their own working directory, so {@code java -jar cli/target/libkv-cli.jar}
+   * would otherwise leave them without classes).
+   */
   static List<String> javaCommand(String heap, List<String> jvmFlags, String mainClass) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBinary());
     cmd.add("-Xmx" + heap);
     cmd.addAll(jvmFlags);
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(absoluteClassPath(System.getProperty("java.class.path")));
     cmd.add(mainClass);
     return cmd;
+  }
+
+  static String absoluteClassPath(String classPath) {
+    List<String> out = new ArrayList<>();
+    for (String entry : classPath.split(java.io.File.pathSeparator, -1)) {
+      out.add(entry.isEmpty() ? entry : Path.of(entry).toAbsolutePath().toString());
+    }
+    return String.join(java.io.File.pathSeparator, out);
   }
 
   boolean isAlive() {
