@@ -208,20 +208,35 @@ class EmbeddedFullDiskIT {
 
   @Test
   void aFollowerWhoseDiskFillsStopsAndCatchesUpAfterSpaceIsFreedAndARestart() throws Exception {
-    Path n3 = tmpfs("n3", 24);
-    // No guard anywhere: n3's disk really fills (whichever member leads, the others do not fill).
+    // The whole data directory on the small disk: LMDB's commit fails first (as EIO: a short
+    // write), or the Raft log's write.
+    followerDiskFills(tmpfs("n3", 24), "");
+  }
+
+  @Test
+  void aFollowerWhoseRaftLogCannotBeWrittenStopsAndCatchesUpAfterARestart() throws Exception {
+    Files.createDirectories(dir.resolve("n3"));
+    // Only raft/ on the small disk: the Raft log's write fails (Ratis' log worker).
+    followerDiskFills(tmpfs("n3/raft", 12), "its Raft log could not be written");
+  }
+
+  private void followerDiskFills(Path small, String expectedCause) throws Exception {
+    // No guard anywhere: n3's disk really fills (the leader's does not).
     Config config = Config.builder().option(RaftSettings.MIN_FREE_DISK_BYTES, "0").build();
     Random random = new Random(11);
     Map<String, byte[]> acked = new TreeMap<>();
     Map<String, byte[]> unknown = new TreeMap<>();
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
-      cluster.awaitLeader();
-      assertEquals(n3, cluster.node("n3").dataDir());
-      Path ballast = ballast(n3, 3L << 20);
+      if (cluster.awaitLeader().id().equals("n3")) {
+        cluster.stop("n3"); // n3 is to be a follower: n1 or n2 takes over
+        cluster.restart("n3");
+      }
+      assertTrue(!cluster.awaitLeader().id().equals("n3"), "n3 still leads");
+      Path n3 = cluster.node("n3").dataDir();
+      Path ballast = ballast(small, 3L << 20);
       RaftMember m3 = cluster.node("n3").member();
-      String writer = "n1";
-      Store s = cluster.openStore(writer);
+      Store s = cluster.openStore("n1");
       try {
         for (int i = 0; i < 1000 && m3.failure() == null; i++) {
           byte[] v = value(random);
@@ -229,10 +244,7 @@ class EmbeddedFullDiskIT {
             s.put("app/k" + i, v, null);
             acked.put("app/k" + i, v);
           } catch (StoreException e) {
-            unknown.put("app/k" + i, v); // n3 led and stopped mid-write: outcome unknown
-            s.close();
-            writer = "n2";
-            s = cluster.openStore(writer);
+            unknown.put("app/k" + i, v); // a leader change mid-write: outcome unknown
           }
         }
         EmbeddedClusterIT.waitUntil(
@@ -240,6 +252,7 @@ class EmbeddedFullDiskIT {
         String why = m3.failure();
         assertTrue(
             why.contains("member n3 (data directory " + n3 + ") stopped")
+                && why.contains(expectedCause)
                 && why.contains("free disk space and restart the member"),
             why);
 

@@ -7,6 +7,7 @@ import org.lmdbjava.LmdbNativeException;
 /** Maps lmdbjava's exceptions to the project's, in one place. */
 final class LmdbErrors {
   private static final int ENOSPC = 28;
+  private static final int EIO = 5;
 
   private LmdbErrors() {}
 
@@ -17,6 +18,11 @@ final class LmdbErrors {
           "LMDB store " + dir + " is full: no space left on device (while trying to " + what + ")",
           e);
     }
+    String space = "";
+    if (e instanceof LmdbNativeException n && n.getResultCode() == EIO) {
+      // LMDB reports a short write (what a full disk gives a commit) as EIO.
+      space = "; " + usableSpace(dir) + " (a full disk shows as this error)";
+    }
     return new StoreException(
         "LMDB failed to "
             + what
@@ -25,7 +31,17 @@ final class LmdbErrors {
             + ": "
             + e.getClass().getSimpleName()
             + " "
-            + e.getMessage(),
+            + e.getMessage()
+            + space,
         e);
+  }
+
+  private static String usableSpace(java.nio.file.Path dir) {
+    try {
+      return java.nio.file.Files.getFileStore(dir).getUsableSpace()
+          + " bytes are usable on its file system now";
+    } catch (java.io.IOException | RuntimeException x) {
+      return "the usable space of its file system is unknown (" + x + ")";
+    }
   }
 }
