@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.ratis.io.MD5Hash;
@@ -67,6 +69,7 @@ final class KvStateMachine extends BaseStateMachine {
   private final DiskGuard disk;
   private final String where;
   private final AtomicReference<String> failure = new AtomicReference<>();
+  private final List<Consumer<String>> failureListeners = new CopyOnWriteArrayList<>();
   private volatile boolean leader;
 
   /**
@@ -97,6 +100,33 @@ final class KvStateMachine extends BaseStateMachine {
   /** Why this member stopped (an entry it could not apply, a log it could not write), or null. */
   String failure() {
     return failure.get();
+  }
+
+  /**
+   * Adds a listener told, once, why this member stopped by itself (on the Ratis thread that saw the
+   * failure; it must not block); told at once if it already has.
+   */
+  void addFailureListener(Consumer<String> l) {
+    failureListeners.add(l);
+    String f = failure.get();
+    if (f != null && failureListeners.remove(l)) {
+      l.accept(f);
+    }
+  }
+
+  private void failed(String why) {
+    if (!failure.compareAndSet(null, why)) {
+      return;
+    }
+    for (Consumer<String> l : failureListeners) {
+      if (failureListeners.remove(l)) {
+        try {
+          l.accept(why);
+        } catch (RuntimeException e) {
+          LOG.warn("{}: failure listener failed", getId(), e);
+        }
+      }
+    }
   }
 
   @Override
@@ -183,8 +213,8 @@ final class KvStateMachine extends BaseStateMachine {
               + e.getMessage()
               + "); nothing is lost: free disk space and restart the member, it applies the entry"
               + " again from its log";
-      failure.compareAndSet(null, why);
       LOG.error("{}", why, e);
+      failed(why);
       throw new StoreException(why, e);
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
@@ -248,10 +278,11 @@ final class KvStateMachine extends BaseStateMachine {
             + " ("
             + cause
             + "); free disk space and restart the member, it resumes from what its log holds";
-    if (!failure.compareAndSet(null, why)) {
+    if (failure.get() != null) {
       return;
     }
     LOG.error("{}", why, cause);
+    failed(why);
     Thread t =
         new Thread(
             () -> {

@@ -158,6 +158,14 @@ final class RaftMember implements AutoCloseable {
     return stateMachine.failure();
   }
 
+  /**
+   * Adds a listener told once, with {@link #failure()}'s message, when this member stops by itself
+   * (from a Ratis thread: it must not block); at once if it already has.
+   */
+  void addFailureListener(Consumer<String> l) {
+    stateMachine.addFailureListener(l);
+  }
+
   /** Whether this member currently leads the group and is ready to serve. */
   boolean isLeader() {
     return stateMachine.isLeader();

@@ -206,6 +206,8 @@ class KvStateMachineLowDiskTest {
     TransactionContext t = start(entry(new Command.Put("app/a", b("1"), 0, 0)));
     apply(t);
     long appliedBefore = machine.getLastAppliedTermIndex().getIndex();
+    List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    machine.addFailureListener(told::add);
     // The engine fails (here: closed under the state machine, as a full disk fails a commit).
     engine.close();
     StoreException e = assertThrows(StoreException.class, () -> apply(t));
@@ -214,6 +216,9 @@ class KvStateMachineLowDiskTest {
             && e.getMessage().contains("restart the member"),
         e.getMessage());
     assertSame(e.getMessage(), machine.failure());
+    assertEquals(List.of(e.getMessage()), told, "the listener is told once");
+    machine.addFailureListener(told::add);
+    assertEquals(2, told.size(), "a late listener is told at once");
     assertEquals(appliedBefore, machine.getLastAppliedTermIndex().getIndex(), "not skipped");
     engine = KvEngine.open(dir.resolve("kv"), EngineOptions.defaults());
   }
