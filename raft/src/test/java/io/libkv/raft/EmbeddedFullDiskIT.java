@@ -27,6 +27,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -202,6 +203,54 @@ class EmbeddedFullDiskIT {
         s.put("app/after-restart", v, null);
         expected.put("app/after-restart", v);
         assertHolds(s, expected, "n1 (restarted)");
+      }
+    }
+  }
+
+  @Test
+  @Tag("slow")
+  void aLoneLeaderWithoutTheGuardWhoseDiskFillsStopsAndKeepsEveryAcknowledgedWrite()
+      throws Exception {
+    Path base = tmpfs("lone", 24);
+    Config config =
+        Config.builder()
+            .option(RaftSettings.MIN_FREE_DISK_BYTES, "0")
+            .connectionTimeout(Duration.ofSeconds(2))
+            .build();
+    Random random = new Random(13);
+    Map<String, byte[]> acked = new TreeMap<>();
+    Map<String, byte[]> unknown = new TreeMap<>();
+    try (EmbeddedCluster cluster =
+        EmbeddedCluster.builder().nodes(1).baseDir(base).config(config).start()) {
+      cluster.awaitLeader();
+      Path ballast = ballast(base, 3L << 20);
+      RaftMember m1 = cluster.node("n1").member();
+      try (Store s = cluster.openStore()) {
+        for (int i = 0; i < 1000 && m1.failure() == null; i++) {
+          byte[] v = value(random);
+          try {
+            s.put("app/k" + i, v, null);
+            acked.put("app/k" + i, v);
+          } catch (StoreException e) {
+            unknown.put("app/k" + i, v); // the member stopped mid-write: outcome unknown
+          }
+        }
+      }
+      EmbeddedClusterIT.waitUntil(
+          () -> m1.failure() != null, Duration.ofSeconds(30), "n1 to stop on its full disk");
+      assertTrue(m1.failure().contains("free disk space and restart the member"), m1.failure());
+      cluster.stop("n1");
+      Files.delete(ballast);
+      cluster.restart("n1");
+      cluster.awaitLeader();
+      try (Store r = cluster.openStore()) {
+        Map<String, byte[]> expected = new TreeMap<>(acked);
+        for (Map.Entry<String, byte[]> u : unknown.entrySet()) {
+          if (r.exists(u.getKey())) {
+            expected.put(u.getKey(), u.getValue());
+          }
+        }
+        assertHolds(r, expected, "n1 (restarted)");
       }
     }
   }
