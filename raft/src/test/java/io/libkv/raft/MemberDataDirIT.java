@@ -145,6 +145,60 @@ class MemberDataDirIT {
     }
   }
 
+  /**
+   * A member whose directory was cleared has forgotten its vote, so it must not vote until a leader
+   * has reached it (else it could vote twice in one term). With the leader stopped and only one
+   * other member up, that member cannot be elected with the cleared member's vote; once the old
+   * leader is back, the cluster elects and the cleared member catches up with everything.
+   */
+  @Test
+  void aClearedMemberDoesNotVoteUntilALeaderHasReachedIt() throws Exception {
+    Config config = Config.builder().option(RaftSettings.SNAPSHOT_THRESHOLD, "20").build();
+    try (EmbeddedCluster cluster =
+        EmbeddedCluster.builder().nodes(3).baseDir(dir.resolve("v")).config(config).start()) {
+      EmbeddedNode leader = cluster.awaitLeader();
+      String leaderId = leader.id();
+      try (Store s = cluster.openStore(leaderId)) {
+        for (int i = 0; i < 30; i++) {
+          s.put("v/" + i, b("v" + i), null);
+        }
+      }
+      List<String> followers =
+          cluster.runningIds().stream().filter(id -> !id.equals(leaderId)).toList();
+      String cleared = followers.get(0);
+      Path data = cluster.node(cleared).dataDir();
+      cluster.stop(cleared);
+      deleteTree(data);
+      cluster.stop(leaderId);
+      cluster.restart(cleared);
+      // Three maximum election timeouts (2 s each): the remaining follower stands for election
+      // again and again, and must never win with the cleared member's vote.
+      long end = System.nanoTime() + java.time.Duration.ofSeconds(6).toNanos();
+      while (System.nanoTime() < end) {
+        assertTrue(
+            cluster.leader().isEmpty(),
+            "a leader was elected with the vote of " + cleared + ", whose directory was cleared");
+        Thread.sleep(100);
+      }
+      cluster.restart(leaderId);
+      cluster.awaitLeader();
+      EmbeddedNode back = cluster.node(cleared);
+      try (Store s = back.openStore()) {
+        EmbeddedClusterIT.waitUntil(
+            () -> {
+              try {
+                return s.list("v").size() == 30;
+              } catch (StoreException e) {
+                return false;
+              }
+            },
+            java.time.Duration.ofSeconds(60),
+            cleared + " caught up");
+        assertArrayEquals(b("v17"), s.get("v/17").value());
+      }
+    }
+  }
+
   private static void refused(
       EmbeddedCluster cluster,
       String id,
