@@ -22,6 +22,24 @@ import org.apache.ratis.protocol.exceptions.StateMachineException;
 final class RatisErrors {
   private RatisErrors() {}
 
+  // Ratis wraps a state machine's refusal as "<exception class> from Server <member>: <reason>",
+  // once or more; the reason is what the caller can act on.
+  private static final java.util.regex.Pattern SERVER_PREFIX =
+      java.util.regex.Pattern.compile("^[\\w.$]+ from Server [^:]+: ");
+
+  /** The reason inside a {@link StateMachineException}'s message, without Ratis' prefixes. */
+  static String stateMachineReason(String message) {
+    if (message == null) {
+      return "no reason given";
+    }
+    String m = message;
+    java.util.regex.Matcher x;
+    while ((x = SERVER_PREFIX.matcher(m)).find()) {
+      m = m.substring(x.end());
+    }
+    return m;
+  }
+
   /** Unwraps completion wrappers. */
   static Throwable unwrap(Throwable t) {
     while ((t instanceof CompletionException || t instanceof ExecutionException)
@@ -80,7 +98,8 @@ final class RatisErrors {
       return i;
     }
     if (t instanceof StateMachineException) {
-      return new StoreException(what + " failed in the state machine: " + t.getMessage(), t);
+      return new StoreException(
+          what + " failed in the state machine: " + stateMachineReason(t.getMessage()), t);
     }
     // Every RaftException (not leader, retries exhausted, read index failed, closed, group
     // mismatch) is an IOException: the group did not answer in time.
