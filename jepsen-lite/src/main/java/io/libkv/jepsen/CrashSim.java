@@ -19,11 +19,12 @@ import java.util.stream.Stream;
 /**
  * The power-loss simulation behind the {@code crash} nemesis. A node process runs with the {@code
  * crashsim} LD_PRELOAD library (its C source is a resource of this package, compiled per run with
- * {@code cc}), which journals, before each write to a file under the node's data directory, the
- * bytes and size that write replaces, and forgets a file's journal when the file is fsynced. After
- * kill -9, {@link #rollBack} applies the journals backwards: every file is as it was at its last
- * fsync, the worst case a power loss allows for file contents. Directory operations (create,
- * rename, unlink) count as durable at once, so it does not model lost directory entries.
+ * {@code cc}), which journals, before a write to a file under the node's data directory destroys
+ * bytes the file held at its last fsync, those bytes (once per 4 KiB block between syncs) and the
+ * file's size at that sync, and forgets a file's journal when the file is fsynced. After kill -9,
+ * {@link #rollBack} applies the journals backwards: every file is as it was at its last fsync, the
+ * worst case a power loss allows for file contents. Directory operations (create, rename, unlink)
+ * count as durable at once, so it does not model lost directory entries.
  *
  * <p>Not thread-safe: one node at a time, while that node is dead.
  */

@@ -4,13 +4,19 @@
  * made durable (fsync/fdatasync of that file, or an O_SYNC/O_DSYNC descriptor) is undone after
  * the process is killed.
  *
- * Before each such write (write, pwrite, writev, pwritev, ftruncate, fallocate) it appends an
- * undo record - offset, the file's size, the bytes about to be overwritten - to a journal per
- * file ($CRASHSIM_JOURNAL/<dev>-<inode>.undo). A successful fsync/fdatasync of the file empties
- * its journal. Unlinking a file (or renaming another over it) drops its journal: directory
- * operations count as durable at once. After kill -9, the harness applies each journal backwards
- * (Cluster.rollBackUnsynced), leaving every file as it was at its last sync: the worst case a
- * real power loss allows for file contents (it may also keep any subset of those writes).
+ * Before a write (write, pwrite, writev, pwritev, ftruncate, fallocate) destroys bytes that were
+ * in the file at its last sync, it appends an undo record - offset, the file's size, those bytes -
+ * to a journal per file ($CRASHSIM_JOURNAL/<dev>-<inode>.undo). Only the first write to each
+ * 4 KiB block since the last sync is journalled (later ones destroy nothing the block's first
+ * record does not restore), bytes past the size the file had at its last sync are never
+ * journalled (the first record after a sync carries that size, and rolling back cuts the file to
+ * it). A successful fsync/fdatasync of the file empties its journal. Unlinking a file (or
+ * renaming another over it) drops its journal: directory operations count as durable at once.
+ * After kill -9, the harness applies each journal backwards (CrashSim.rollBack), leaving every
+ * file as it was at its last sync: the worst case a real power loss allows for file contents (it
+ * may also keep any subset of those writes). A file this process had not written before counts
+ * as synced as it is (the harness rolls back before it restarts a crashed node; after a plain
+ * kill -9 the dead process's records stay in the journal, before this process's).
  *
  * One mutex serialises the journalled writes and syncs (records and data stay in order); writes
  * to anything else (sockets, pipes, other files) pass straight through.
@@ -31,6 +37,8 @@
 #include <unistd.h>
 
 #define MAGIC 0x43525348u
+#define BLOCK 4096
+#define MAX_FILES 512
 
 struct record {
   uint32_t magic;
@@ -43,6 +51,21 @@ static pthread_mutex_t mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static char watch_dir[PATH_MAX];
 static size_t watch_len;
 static char journal_dir[PATH_MAX];
+
+/*
+ * What this process knows of a file since its last sync: the size it had then, whether that
+ * size is in the journal yet, and which blocks below that size are journalled.
+ */
+struct file_state {
+  dev_t dev;
+  ino_t ino;
+  int used;
+  int64_t synced_size;
+  int size_saved;
+  unsigned char *saved; /* one bit per block below synced_size */
+};
+
+static struct file_state files[MAX_FILES];
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
@@ -131,21 +154,20 @@ static void write_all(int fd, const void *buf, size_t len) {
   }
 }
 
-/* Saves what a write of len bytes at offset would destroy. Called with mu held. */
-static void save(int fd, const struct stat *st, int64_t offset, size_t len) {
-  struct record r = {MAGIC, 0, offset, (int64_t)st->st_size};
-  char *old = NULL;
-  if (offset < st->st_size && len > 0) {
-    int64_t end = offset + (int64_t)len;
-    if (end > st->st_size) {
-      end = st->st_size;
-    }
-    r.len = (uint32_t)(end - offset);
-    old = malloc(r.len);
+/* Appends one record and its bytes (read from fd) to the file's journal, in one write. */
+static void append_record(int fd, const struct stat *st, int64_t offset, uint32_t len) {
+  struct record r = {MAGIC, len, offset, (int64_t)st->st_size};
+  char *buf = malloc(sizeof r + len);
+  if (buf == NULL) {
+    fprintf(stderr, "crashsim: out of memory\n");
+    abort();
+  }
+  memcpy(buf, &r, sizeof r);
+  if (len > 0) {
     char link[64];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     int rfd = open(link, O_RDONLY | O_CLOEXEC);
-    if (old == NULL || rfd < 0 || pread(rfd, old, r.len, offset) != (ssize_t)r.len) {
+    if (rfd < 0 || pread(rfd, buf + sizeof r, len, offset) != (ssize_t)len) {
       fprintf(stderr, "crashsim: cannot read the bytes a write replaces: %s\n", strerror(errno));
       abort();
     }
@@ -158,12 +180,85 @@ static void save(int fd, const struct stat *st, int64_t offset, size_t len) {
     fprintf(stderr, "crashsim: cannot open %s: %s\n", jpath, strerror(errno));
     abort();
   }
-  write_all(jfd, &r, sizeof r);
-  if (r.len > 0) {
-    write_all(jfd, old, r.len);
-  }
+  write_all(jfd, buf, sizeof r + len); /* one write: a kill leaves no half record in the middle */
   close(jfd);
-  free(old);
+  free(buf);
+}
+
+/* The state of a file, made (as synced at its current size) on first sight; NULL if full. */
+static struct file_state *state_of(const struct stat *st) {
+  struct file_state *free_slot = NULL;
+  for (int i = 0; i < MAX_FILES; i++) {
+    if (files[i].used && files[i].dev == st->st_dev && files[i].ino == st->st_ino) {
+      return &files[i];
+    }
+    if (!files[i].used && free_slot == NULL) {
+      free_slot = &files[i];
+    }
+  }
+  if (free_slot != NULL) {
+    size_t blocks = (size_t)((st->st_size + BLOCK - 1) / BLOCK);
+    free_slot->saved = calloc(blocks / 8 + 1, 1);
+    if (free_slot->saved == NULL) {
+      return NULL;
+    }
+    free_slot->used = 1;
+    free_slot->dev = st->st_dev;
+    free_slot->ino = st->st_ino;
+    free_slot->synced_size = st->st_size;
+    free_slot->size_saved = 0;
+  }
+  return free_slot;
+}
+
+static void drop_state(dev_t dev, ino_t ino) {
+  for (int i = 0; i < MAX_FILES; i++) {
+    if (files[i].used && files[i].dev == dev && files[i].ino == ino) {
+      free(files[i].saved);
+      memset(&files[i], 0, sizeof files[i]);
+    }
+  }
+}
+
+/*
+ * Saves what a change of the bytes [offset, offset + len) would destroy of the file as it was at
+ * its last sync. Called with mu held.
+ */
+static void save(int fd, const struct stat *st, int64_t offset, size_t len) {
+  struct file_state *fs = state_of(st);
+  if (fs == NULL) {
+    /* Too many files: journal the whole range, as if every write were the first. */
+    int64_t end = offset + (int64_t)len;
+    if (end > st->st_size) {
+      end = st->st_size;
+    }
+    append_record(fd, st, offset, offset < end ? (uint32_t)(end - offset) : 0);
+    return;
+  }
+  if (!fs->size_saved) {
+    /* Applied last when rolling back: the file gets its synced size back. */
+    struct stat at_sync = *st;
+    at_sync.st_size = (off_t)fs->synced_size;
+    append_record(fd, &at_sync, 0, 0);
+    fs->size_saved = 1;
+  }
+  int64_t end = offset + (int64_t)len;
+  if (end > fs->synced_size) {
+    end = fs->synced_size;
+  }
+  if (len == 0 || offset >= end) {
+    return;
+  }
+  for (int64_t b = offset / BLOCK; b * BLOCK < end; b++) {
+    if (fs->saved[b / 8] & (1u << (b % 8))) {
+      continue;
+    }
+    /* Unjournalled, so untouched since the sync: the file still holds all of it. */
+    int64_t from = b * BLOCK;
+    int64_t to = from + BLOCK < fs->synced_size ? from + BLOCK : fs->synced_size;
+    append_record(fd, st, from, (uint32_t)(to - from));
+    fs->saved[b / 8] |= (unsigned char)(1u << (b % 8));
+  }
 }
 
 static int64_t position(int fd, const struct stat *st) {
@@ -286,6 +381,7 @@ static int synced(int fd, int r) {
     char jpath[PATH_MAX];
     journal_name(jpath, st.st_dev, st.st_ino);
     truncate(jpath, 0);
+    drop_state(st.st_dev, st.st_ino); /* seen again at its synced size on its next write */
   }
   return r;
 }
@@ -315,6 +411,7 @@ static void forget(int dirfd, const char *path) {
     char jpath[PATH_MAX];
     journal_name(jpath, st.st_dev, st.st_ino);
     real_unlink(jpath);
+    drop_state(st.st_dev, st.st_ino);
   }
 }
 
