@@ -7,15 +7,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A member's low-disk check, asked by the leader's {@link KvStateMachine#startTransaction} before
- * an entry that adds data reaches the log ({@code embedded.minFreeDiskBytes}). Admission is the
- * only place a disk limit may act: a committed entry must apply identically on every member, so
- * applying never checks space.
+ * A member's low-disk and data-size check, asked by the leader's {@link
+ * KvStateMachine#startTransaction} before an entry that adds data reaches the log ({@code
+ * embedded.minFreeDiskBytes}, {@code embedded.maxDataBytes}). Admission is the only place such a
+ * limit may act: a committed entry must apply identically on every member, so applying never checks
+ * space.
+ *
+ * <p>The data size is the leader's live data (LMDB pages of keys, values and leases, {@link
+ * io.libkv.storage.engine.KvEngine#liveDataBytes}), read on the same schedule as the free space,
+ * with twice the bytes admitted since added to it (so the cap is kept to within about one entry).
  *
  * <p>Cheap on the hot path: the usable space of the file systems holding {@code raft/} and {@code
  * kv/} (one {@code statvfs} each) is read at most every {@value #REFRESH_MILLIS} ms; in between,
@@ -38,13 +44,15 @@ final class DiskGuard {
   static volatile ToLongFunction<Path> simulatedUsableBytes;
 
   /** A guard that never refuses. */
-  static final DiskGuard OFF = new DiskGuard("?", List.of(), 0);
+  static final DiskGuard OFF = new DiskGuard("?", List.of(), 0, 0, () -> 0);
 
   private final String member;
   private final List<Path> dirs;
   private final List<FileStore> stores = new ArrayList<>();
   private final List<Path> storeDirs = new ArrayList<>();
   private final long minFreeBytes;
+  private final long maxDataBytes;
+  private final LongSupplier dataBytes;
 
   // Guarded by this.
   private long probedAtNanos;
@@ -52,6 +60,7 @@ final class DiskGuard {
   private long usable;
   private Path lowestDir;
   private long admittedSinceProbe;
+  private long data;
   private boolean probeFailureLogged;
 
   /**
@@ -59,11 +68,20 @@ final class DiskGuard {
    * @param dirs the directories whose file systems must keep room ({@code raft/}, {@code kv/});
    *     they must exist
    * @param minFreeBytes the least usable space to keep; 0 switches the check off
+   * @param maxDataBytes the most live data to hold; 0 switches the check off
+   * @param dataBytes reads the live data's size (called only when {@code maxDataBytes > 0})
    */
-  DiskGuard(String member, List<Path> dirs, long minFreeBytes) {
+  DiskGuard(
+      String member,
+      List<Path> dirs,
+      long minFreeBytes,
+      long maxDataBytes,
+      LongSupplier dataBytes) {
     this.member = member;
     this.dirs = List.copyOf(dirs);
     this.minFreeBytes = minFreeBytes;
+    this.maxDataBytes = maxDataBytes;
+    this.dataBytes = dataBytes;
     for (Path d : this.dirs) {
       try {
         FileStore s = Files.getFileStore(d);
@@ -77,29 +95,40 @@ final class DiskGuard {
     }
   }
 
-  long minFreeBytes() {
-    return minFreeBytes;
-  }
-
   /**
    * Returns {@code null} when an entry of {@code bytes} may be admitted (and counts it), or the
-   * message to refuse it with when the disk is low.
+   * message to refuse it with when the disk is low or the data at its limit.
    */
   synchronized String shortage(long bytes) {
-    if (minFreeBytes <= 0) {
+    if (minFreeBytes <= 0 && maxDataBytes <= 0) {
       return null;
     }
     long now = System.nanoTime();
     if (!probed
         || now - probedAtNanos > TimeUnit.MILLISECONDS.toNanos(REFRESH_MILLIS)
-        || estimate() < minFreeBytes) {
+        || low()
+        || full()) {
       probe(now);
     }
-    if (estimate() < minFreeBytes) {
-      return message();
+    if (low()) {
+      return lowMessage();
+    }
+    if (full()) {
+      return fullMessage();
     }
     admittedSinceProbe += Math.max(0, bytes);
     return null;
+  }
+
+  private boolean low() {
+    return minFreeBytes > 0 && estimate() < minFreeBytes;
+  }
+
+  private boolean full() {
+    // Twice the admitted bytes (LMDB pages hold values with overhead): an estimate over the cap
+    // only makes the guard read the real size again, one under it would let the data overshoot.
+    return maxDataBytes > 0
+        && data + 2 * Math.min(admittedSinceProbe, Long.MAX_VALUE / 4) >= maxDataBytes;
   }
 
   private long estimate() {
@@ -108,6 +137,21 @@ final class DiskGuard {
   }
 
   private void probe(long now) {
+    if (maxDataBytes > 0) {
+      try {
+        data = dataBytes.getAsLong();
+      } catch (RuntimeException e) {
+        LOG.warn("member {}: cannot measure its data (not checked): {}", member, e.toString());
+        data = 0;
+      }
+    }
+    if (minFreeBytes <= 0) {
+      usable = Long.MAX_VALUE;
+      probedAtNanos = now;
+      probed = true;
+      admittedSinceProbe = 0;
+      return;
+    }
     long least = Long.MAX_VALUE;
     Path at = null;
     ToLongFunction<Path> sim = simulatedUsableBytes;
@@ -146,7 +190,18 @@ final class DiskGuard {
     admittedSinceProbe = 0;
   }
 
-  private String message() {
+  private String fullMessage() {
+    return "member "
+        + member
+        + " holds "
+        + data
+        + " bytes of data, at its limit embedded.maxDataBytes="
+        + maxDataBytes
+        + "; writes that add data are refused until keys are deleted (or the limit is raised);"
+        + " reads, deletes and lock renewals still work";
+  }
+
+  private String lowMessage() {
     return "member "
         + member
         + " is low on disk space: "

@@ -175,6 +175,11 @@ final class EngineState implements ReplicatedState {
   }
 
   @Override
+  public long liveDataBytes() {
+    return engine.liveDataBytes();
+  }
+
+  @Override
   public byte[] query(byte[] request) {
     return reads.serve(request);
   }

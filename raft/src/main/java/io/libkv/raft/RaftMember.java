@@ -57,7 +57,9 @@ final class RaftMember implements AutoCloseable {
         new DiskGuard(
             self.getId().toString(),
             List.of(raftDir, dataDir.resolve("kv")),
-            settings.minFreeDiskBytes);
+            settings.minFreeDiskBytes,
+            settings.maxDataBytes,
+            state::liveDataBytes);
     this.stateMachine =
         new KvStateMachine(
             state,

@@ -47,6 +47,11 @@ import org.apache.ratis.util.TimeDuration;
  *       on, and writes are admitted again as soon as space is freed (no restart). Only the leader's
  *       disk is checked (see {@link DiskGuard}); give every member the same value. A snapshot needs
  *       about as much free space as the data, so keep it above the data's size.
+ *   <li>{@code embedded.maxDataBytes}: a cap on the leader's live data, in bytes (LMDB pages of
+ *       keys, values and leases; not the revision history; default 0, no cap). At the cap the
+ *       leader refuses writes that add data the same way, until keys are deleted. Like etcd's
+ *       backend quota, it is checked on the leader only: the map itself is never capped, so every
+ *       member applies every committed entry.
  * </ul>
  *
  * <p>{@link Config#tlsFiles()} switches on mutual TLS for every connection (see {@link RaftTls}).
@@ -62,6 +67,7 @@ final class RaftSettings {
   static final String MAX_IN_FLIGHT = "embedded.maxInFlight";
   static final String REQUEST_TIMEOUT_MS = "embedded.requestTimeoutMs";
   static final String MIN_FREE_DISK_BYTES = "embedded.minFreeDiskBytes";
+  static final String MAX_DATA_BYTES = "embedded.maxDataBytes";
 
   /** Leader to unreachable follower: 1 ms x10, then 100 ms x40, then every 500 ms. */
   static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,40, 500ms,1000000000";
@@ -76,7 +82,8 @@ final class RaftSettings {
           MAX_BATCH,
           MAX_IN_FLIGHT,
           REQUEST_TIMEOUT_MS,
-          MIN_FREE_DISK_BYTES);
+          MIN_FREE_DISK_BYTES,
+          MAX_DATA_BYTES);
 
   final boolean linearizableReads;
   final SupportedRpcType transport;
@@ -87,6 +94,7 @@ final class RaftSettings {
   final int maxInFlight;
   final long requestTimeoutMs;
   final long minFreeDiskBytes;
+  final long maxDataBytes;
   final Duration connectionTimeout;
 
   /** Mutual TLS for every connection of members and clients, or {@code null} for plaintext. */
@@ -125,6 +133,7 @@ final class RaftSettings {
     requestTimeoutMs = positive(o, REQUEST_TIMEOUT_MS, 3000, 100, 600_000);
     minFreeDiskBytes =
         positive(o, MIN_FREE_DISK_BYTES, DiskGuard.DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE);
+    maxDataBytes = positive(o, MAX_DATA_BYTES, 0, 0, Long.MAX_VALUE);
     connectionTimeout = config.connectionTimeout();
   }
 

@@ -49,6 +49,9 @@ interface ReplicatedState extends AutoCloseable {
    */
   record Refusal(byte[] payload, boolean nothingLeft) {}
 
+  /** The size of the live data in bytes (what {@code embedded.maxDataBytes} caps); any thread. */
+  long liveDataBytes();
+
   /**
    * Serves a read-only request against the applied state.
    *

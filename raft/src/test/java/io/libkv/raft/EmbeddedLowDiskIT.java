@@ -195,4 +195,43 @@ class EmbeddedLowDiskIT {
       }
     }
   }
+
+  @Test
+  void aDataCapRefusesWritesThatAddDataUntilKeysAreDeleted() throws Exception {
+    long cap = 256 << 10;
+    Config config =
+        Config.builder().option(RaftSettings.MAX_DATA_BYTES, Long.toString(cap)).build();
+    try (EmbeddedCluster cluster =
+            EmbeddedCluster.builder().nodes(1).baseDir(dir).config(config).start();
+        Store s = cluster.openStore()) {
+      cluster.awaitLeader();
+      Map<String, byte[]> expected = new TreeMap<>();
+      byte[] value = new byte[4000];
+      StoreException refused = null;
+      for (int i = 0; i < 1000 && refused == null; i++) {
+        try {
+          s.put("app/k" + i, value, null);
+          expected.put("app/k" + i, value);
+        } catch (StoreException e) {
+          refused = e;
+        }
+      }
+      assertTrue(refused != null && expected.size() > 20, "refused after " + expected.size());
+      assertTrue(
+          refused.getMessage().contains("member n1 holds ")
+              && refused.getMessage().contains("at its limit embedded.maxDataBytes=" + cap)
+              && refused.getMessage().contains("until keys are deleted"),
+          refused.getMessage());
+      long live = cluster.node("n1").engine().liveDataBytes();
+      assertTrue(live < cap + 16384, "live data " + live + " over the cap " + cap);
+      assertEveryMemberHolds(cluster, expected);
+      for (int i = 0; i < 10; i++) {
+        s.delete("app/k" + i);
+        expected.remove("app/k" + i);
+      }
+      s.put("app/again", value, null);
+      expected.put("app/again", value);
+      assertEveryMemberHolds(cluster, expected);
+    }
+  }
 }

@@ -59,7 +59,7 @@ class KvStateMachineLowDiskTest {
     engine = KvEngine.open(dir.resolve("kv"), EngineOptions.builder().historySize(64).build());
     DiskGuard.simulatedUsableBytes = d -> d.startsWith(dir) ? usable.get() : Long.MAX_VALUE;
     DiskGuard guard =
-        new DiskGuard("n1", List.of(dir.resolve("raft"), dir.resolve("kv")), MIN_FREE);
+        new DiskGuard("n1", List.of(dir.resolve("raft"), dir.resolve("kv")), MIN_FREE, 0, () -> 0);
     machine = new KvStateMachine(new EngineState(engine), l -> {}, guard, "member n1 (test)");
   }
 
@@ -187,8 +187,48 @@ class KvStateMachineLowDiskTest {
   }
 
   @Test
+  void aDataCapRefusesWritesThatAddDataUntilKeysAreDeleted() throws Exception {
+    long cap = 64 << 10;
+    DiskGuard guard = new DiskGuard("n1", List.of(), 0, cap, engine::liveDataBytes);
+    machine = new KvStateMachine(new EngineState(engine), l -> {}, guard, "member n1 (test)");
+    byte[] value = new byte[1000];
+    int stored = 0;
+    StateMachineException refused = null;
+    while (refused == null && stored < 1000) {
+      try {
+        apply(start(entry(new Command.Put("app/" + stored, value, 0, 0))));
+        stored++;
+      } catch (StateMachineException e) {
+        refused = e;
+      }
+    }
+    assertNotNull(refused, "never refused; live data " + engine.liveDataBytes());
+    assertTrue(stored > 20, "stored " + stored);
+    String m = refused.getMessage();
+    assertTrue(
+        m.contains("member n1 holds ")
+            && m.contains("bytes of data, at its limit embedded.maxDataBytes=" + cap)
+            && m.contains("until keys are deleted"),
+        m);
+    long live = engine.liveDataBytes();
+    assertTrue(live >= cap - 8192 && live < cap + 8192, "live data " + live + ", cap " + cap);
+    for (int i = 0; i < stored; i++) {
+      int n = i;
+      assertArrayEquals(value, engine.read(v -> v.get("app/" + n)).value());
+    }
+    for (int i = 0; i < stored; i++) {
+      apply(start(entry(new Command.Delete("app/" + i))));
+    }
+    assertTrue(engine.liveDataBytes() < cap / 4, "after deletes: " + engine.liveDataBytes());
+    assertInstanceOf(
+        CommandResult.Written.class,
+        apply(start(entry(new Command.Put("app/again", value, 0, 0)))).get(0),
+        "admitted again once keys are deleted");
+  }
+
+  @Test
   void theEstimateCountsAdmittedBytesSoALowDiskIsSeenBeforeTheNextReading() {
-    DiskGuard guard = new DiskGuard("n1", List.of(dir.resolve("raft")), MIN_FREE);
+    DiskGuard guard = new DiskGuard("n1", List.of(dir.resolve("raft")), MIN_FREE, 0, () -> 0);
     usable.set(MIN_FREE + 100_000);
     assertNull(guard.shortage(40_000));
     // The reading is cached, but 2 x 40,000 admitted bytes leave 20,000 of headroom: a 15,000 byte
@@ -198,7 +238,8 @@ class KvStateMachineLowDiskTest {
     assertNotNull(guard.shortage(1));
     usable.set(MIN_FREE);
     assertNull(guard.shortage(1), "freed space is seen at the next write");
-    assertNull(new DiskGuard("n1", List.of(dir), 0).shortage(Long.MAX_VALUE), "0 = off");
+    assertNull(
+        new DiskGuard("n1", List.of(dir), 0, 0, () -> 0).shortage(Long.MAX_VALUE), "0 = off");
   }
 
   @Test

@@ -36,6 +36,7 @@ import org.lmdbjava.EnvFlags;
 import org.lmdbjava.GetOp;
 import org.lmdbjava.LmdbException;
 import org.lmdbjava.SeekOp;
+import org.lmdbjava.Stat;
 import org.lmdbjava.Txn;
 
 /**
@@ -190,6 +191,32 @@ public final class KvEngine implements KvReader, AutoCloseable {
     try {
       requireOpen();
       return env.info().mapSize;
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
+  /**
+   * The bytes of the LMDB pages that hold the live data: keys, values and leases (not the revision
+   * history, which is bounded by its count, nor free pages). Deleting keys lowers it at once. Any
+   * thread; a few {@code mdb_stat} calls in a read transaction.
+   *
+   * @throws StoreException if LMDB fails
+   */
+  public long liveDataBytes() {
+    gate.readLock().lock();
+    try {
+      requireOpen();
+      try (Txn<DirectBuffer> txn = env.txnRead()) {
+        long bytes = 0;
+        for (Dbi<DirectBuffer> d : List.of(kv, lease, leaseKeys)) {
+          Stat st = d.stat(txn);
+          bytes += (st.branchPages + st.leafPages + st.overflowPages) * st.pageSize;
+        }
+        return bytes;
+      }
+    } catch (LmdbException e) {
+      throw LmdbErrors.map("measure the data", dir, e);
     } finally {
       gate.readLock().unlock();
     }
