@@ -16,7 +16,11 @@ import picocli.CommandLine.Option;
 @Command(
     name = "node",
     mixinStandardHelpOptions = true,
-    description = "Run one member of an embedded libkv cluster until stopped.")
+    description = {
+      "Run one member of an embedded libkv cluster until stopped.",
+      "Exits 0 when stopped (SIGTERM), 1 when the member stopped by itself (a full disk or an I/O"
+          + " error; the reason is printed): free the cause and start it again, it catches up."
+    })
 final class NodeCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -72,6 +76,14 @@ final class NodeCommand implements Callable<Integer> {
     EmbeddedNode node = join ? EmbeddedNode.join(peers, config) : EmbeddedNode.start(peers, config);
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));
     System.out.println("libkv node " + node.endpoint() + " running, data in " + node.dataDir());
+    node.awaitStop();
+    if (node.failure().isPresent()) {
+      // The member stopped by itself (a full disk, an I/O error): exit non-zero so that a
+      // supervisor sees it and restarts the member once the cause is fixed.
+      System.err.println("libkv node " + node.endpoint() + ": " + node.failure().get());
+      node.close();
+      return 1;
+    }
     node.awaitClose();
     return 0;
   }

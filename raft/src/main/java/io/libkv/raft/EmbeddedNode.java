@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,6 +75,9 @@ public final class EmbeddedNode implements AutoCloseable {
   private final TlsProbe probe;
   private final Set<Store> stores = ConcurrentHashMap.newKeySet();
   private final CountDownLatch closed = new CountDownLatch(1);
+  // Counted down when the node is closed or its member stopped by itself.
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile StoreException failure;
   private volatile boolean closing;
 
   private EmbeddedNode(List<String> peers, Config config, boolean join) {
@@ -158,6 +162,36 @@ public final class EmbeddedNode implements AutoCloseable {
           }
         };
     member.addLeadershipListener(leadership);
+    member.addFailureListener(this::memberStopped);
+  }
+
+  /**
+   * The member stopped by itself (a full disk, an I/O error): its stores fail from now on with the
+   * reason instead of waiting for applies that will never come. Ratis thread: must not block.
+   */
+  private void memberStopped(String why) {
+    StoreException e = new StoreException("EMBEDDED member " + id() + " has stopped: " + why);
+    failure = e;
+    applied.close(e);
+    stopped.countDown();
+  }
+
+  /** Throws the member's failure, if it stopped by itself. */
+  private void checkRunning() {
+    StoreException f = failure;
+    if (f != null) {
+      throw new StoreException(f.getMessage(), f);
+    }
+  }
+
+  /**
+   * Why this node's member stopped by itself (a full disk or an I/O error while writing its log or
+   * its data: see the raft module's README), if it did. Such a node serves nothing more; its stores
+   * fail with this reason. Free the cause, close the node and start it again: it catches up.
+   */
+  public Optional<String> failure() {
+    StoreException f = failure;
+    return f == null ? Optional.empty() : Optional.of(f.getMessage());
   }
 
   /**
@@ -233,6 +267,7 @@ public final class EmbeddedNode implements AutoCloseable {
     if (closing) {
       throw new StoreException("EMBEDDED node " + id() + " is closed");
     }
+    checkRunning();
     KvReader reader = settings.linearizableReads ? this::linearizableRead : engine::read;
     Store[] self = new Store[1];
     EngineStore s =
@@ -252,6 +287,7 @@ public final class EmbeddedNode implements AutoCloseable {
   }
 
   private <T> T linearizableRead(Function<ReadView, T> fn) {
+    checkRunning();
     await(channel.barrier(), "linearizable read (ReadIndex)");
     return engine.read(fn);
   }
@@ -277,6 +313,14 @@ public final class EmbeddedNode implements AutoCloseable {
     closed.await();
   }
 
+  /**
+   * Blocks until the node is closed or its member stopped by itself ({@link #failure()} then says
+   * why); for a process that runs one member and should exit when it can no longer serve.
+   */
+  public void awaitStop() throws InterruptedException {
+    stopped.await();
+  }
+
   /** Closes every store opened on the node, then stops the member. Idempotent. */
   @Override
   public void close() {
@@ -299,6 +343,7 @@ public final class EmbeddedNode implements AutoCloseable {
       member.close();
     } finally {
       closed.countDown();
+      stopped.countDown();
     }
   }
 
@@ -314,6 +359,10 @@ public final class EmbeddedNode implements AutoCloseable {
 
   private CompletableFuture<CommandResult> submit(
       RaftChannel<Command, CommandResult> ch, Command cmd) {
+    StoreException f = failure;
+    if (f != null) {
+      return CompletableFuture.failedFuture(new StoreException(f.getMessage(), f));
+    }
     long ms = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
     return bounded(
         ch.write(cmd).orTimeout(ms, TimeUnit.MILLISECONDS), ch.endpoints(), "write " + cmd, probe);
@@ -423,6 +472,12 @@ public final class EmbeddedNode implements AutoCloseable {
     EmbeddedNode node = join ? join(peers, cb.build()) : start(peers, cb.build());
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));
     System.out.println("libkv node " + node.endpoint() + " running, data in " + node.dataDir());
+    node.awaitStop();
+    if (node.failure().isPresent()) {
+      System.err.println("libkv node " + node.endpoint() + ": " + node.failure().get());
+      node.close();
+      System.exit(1);
+    }
     node.awaitClose();
   }
 
