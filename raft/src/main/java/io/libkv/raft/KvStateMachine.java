@@ -271,6 +271,11 @@ final class KvStateMachine extends BaseStateMachine {
    */
   @Override
   public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    if (closing(cause)) {
+      LOG.info(
+          "{}: Raft log write interrupted while the member closes: {}", getId(), cause.toString());
+      return;
+    }
     String why =
         where
             + " stopped: its Raft log could not be written"
@@ -287,7 +292,10 @@ final class KvStateMachine extends BaseStateMachine {
         new Thread(
             () -> {
               try {
-                getServer().join().getDivision(getGroupId()).close();
+                RaftServer server = getServer().getNow(null); // set by initialize
+                if (server != null) {
+                  server.getDivision(getGroupId()).close();
+                }
               } catch (IOException | RuntimeException e) {
                 LOG.warn("{}: closing after a log failure failed", getId(), e);
               }
@@ -366,6 +374,23 @@ final class KvStateMachine extends BaseStateMachine {
   @Override
   public void notifyNotLeader(Collection<TransactionContext> pending) {
     setLeader(false);
+  }
+
+  /** Whether a log failure is only the member closing (the log worker interrupted mid-write). */
+  private boolean closing(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.ClosedChannelException
+          || t instanceof java.io.InterruptedIOException) {
+        return true;
+      }
+    }
+    try {
+      LifeCycle.State s =
+          getServer().getNow(null).getDivision(getGroupId()).getInfo().getLifeCycleState();
+      return s.isClosingOrClosed();
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** Whether this member is the leader and has applied its term's first entry. */

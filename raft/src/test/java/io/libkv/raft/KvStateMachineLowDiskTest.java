@@ -263,4 +263,22 @@ class KvStateMachineLowDiskTest {
     assertEquals(appliedBefore, machine.getLastAppliedTermIndex().getIndex(), "not skipped");
     engine = KvEngine.open(dir.resolve("kv"), EngineOptions.defaults());
   }
+
+  @Test
+  void aRaftLogThatCannotBeWrittenStopsTheMemberButAnInterruptedCloseDoesNot() {
+    LogEntryProto entry = LogEntryProto.newBuilder().setTerm(1).setIndex(7).build();
+    machine.notifyLogFailed(new java.nio.channels.ClosedByInterruptException(), entry);
+    assertNull(machine.failure(), "the worker interrupted by a close is no failure");
+    List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    machine.addFailureListener(told::add);
+    machine.notifyLogFailed(new java.io.IOException("No space left on device"), entry);
+    String why = machine.failure();
+    assertNotNull(why);
+    assertTrue(
+        why.startsWith("member n1 (test) stopped: its Raft log could not be written at index 7")
+            && why.contains("No space left on device")
+            && why.contains("free disk space and restart the member"),
+        why);
+    assertEquals(List.of(why), told);
+  }
 }
