@@ -3,6 +3,7 @@ package io.libkv.raft;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -119,6 +120,12 @@ class EmbeddedFullDiskIT {
     try (OutputStream o = Files.newOutputStream(f)) {
       for (long w = 0; w < size; w += chunk.length) {
         o.write(chunk, 0, (int) Math.min(chunk.length, size - w));
+      }
+    } catch (IOException e) {
+      // The member's own writes (a new log segment) took space while the ballast was written:
+      // the disk is fuller than asked, which is what the test wants.
+      if (usable(p) > leave) {
+        throw e;
       }
     }
     return f;
@@ -285,6 +292,7 @@ class EmbeddedFullDiskIT {
       Path n3 = cluster.node("n3").dataDir();
       Path ballast = ballast(small, 3L << 20);
       RaftMember m3 = cluster.node("n3").member();
+      Store onN3Store = cluster.openStore("n3");
       Store s = cluster.openStore("n1");
       try {
         for (int i = 0; i < 1000 && m3.failure() == null; i++) {
@@ -305,12 +313,27 @@ class EmbeddedFullDiskIT {
                 && why.contains("free disk space and restart the member"),
             why);
 
+        // Its stores fail at once with the reason (not after a timeout), and new ones are refused.
+        EmbeddedNode node3 = cluster.node("n3");
+        assertTrue(node3.failure().orElseThrow().contains(why), node3.failure().toString());
+        long t0 = System.nanoTime();
+        StoreException onN3 =
+            assertThrows(
+                StoreException.class, () -> onN3Store.put("app/on-n3", new byte[] {1}, null));
+        assertTrue(
+            onN3.getMessage().contains("has stopped") && onN3.getMessage().contains(why),
+            onN3.getMessage());
+        assertThrows(StoreException.class, () -> onN3Store.get("app/k0"));
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(2).toNanos(), "failed at once");
+        assertThrows(StoreException.class, node3::openStore);
+
         // The others go on.
         byte[] v = value(random);
         s.put("app/while-n3-is-down", v, null);
         acked.put("app/while-n3-is-down", v);
       } finally {
         s.close();
+        onN3Store.close();
       }
 
       cluster.stop("n3");
