@@ -72,6 +72,7 @@ final class JepsenRun {
       long watchMissed,
       long watchOutOfOrder,
       List<String> faults,
+      Map<String, Integer> healedKinds,
       List<String> nodesDown,
       Path reportDir) {
     boolean passed() {
@@ -91,7 +92,7 @@ final class JepsenRun {
               + "set: %d acknowledged adds, %d lost%n"
               + "lock: %d fenced writes accepted, %d stale refused, %d stale accepted%n"
               + "watch: %d acknowledged writes, %d missed by a watcher, %d out of order%n"
-              + "faults: %d%n"
+              + "faults: %d, healed per kind %s%n"
               + "%s"
               + "acknowledged writes lost: %d%n"
               + "verdict: %s (report in %s)",
@@ -109,6 +110,7 @@ final class JepsenRun {
           watchMissed,
           watchOutOfOrder,
           faults.size(),
+          new java.util.TreeMap<>(healedKinds),
           nodesDown.isEmpty()
               ? ""
               : "members that did not start again: " + nodesDown + System.lineSeparator(),
@@ -237,6 +239,7 @@ final class JepsenRun {
               watch[0],
               watch[1],
               nemesis.faults(),
+              nemesis.healedKinds(),
               nemesis.unrecovered(),
               reportDir);
       out.println(report.summary());

@@ -43,6 +43,8 @@ final class Nemesis {
   private final long startNs;
   private final List<String> faults = new ArrayList<>();
   private final List<String> unrecovered = new ArrayList<>();
+  private final Map<String, Integer> injected = new java.util.TreeMap<>();
+  private final Map<String, Integer> healed = new java.util.TreeMap<>();
   private final long minFaultMs;
   private final long maxFaultMs;
 
@@ -74,6 +76,36 @@ final class Nemesis {
     }
   }
 
+  /**
+   * How many faults of each kind were injected and then healed within their slot (a partition
+   * healed, a killed or crashed node serving again, a paused node resumed, a clock set back, both
+   * halves of a membership change confirmed). Kinds never healed are absent.
+   */
+  Map<String, Integer> healedKinds() {
+    synchronized (faults) {
+      return Map.copyOf(healed);
+    }
+  }
+
+  /** How many faults of each kind were injected (whether or not they were healed in their slot). */
+  Map<String, Integer> injectedKinds() {
+    synchronized (faults) {
+      return Map.copyOf(injected);
+    }
+  }
+
+  private void injected(String kind) {
+    synchronized (faults) {
+      injected.merge(kind, 1, Integer::sum);
+    }
+  }
+
+  private void healed(String kind) {
+    synchronized (faults) {
+      healed.merge(kind, 1, Integer::sum);
+    }
+  }
+
   /** Members that could not be restarted when everything was healed (each with the reason). */
   List<String> unrecovered() {
     synchronized (faults) {
@@ -90,7 +122,12 @@ final class Nemesis {
     out.println(line);
   }
 
-  /** Runs faults until {@code endNs}, then heals everything (restarts, resumes, reconnects). */
+  /**
+   * Runs faults until {@code endNs}, then heals everything (restarts, resumes, reconnects). The
+   * first round - every enabled kind once, in an order drawn from the seed - always runs to its
+   * end, even past {@code endNs}: however slow the machine, a run injects and heals every kind it
+   * was given. Further faults run only while they fit before {@code endNs}.
+   */
   void run(long endNs) throws InterruptedException {
     if (kinds.isEmpty()) {
       sleepUntil(endNs);
@@ -104,11 +141,12 @@ final class Nemesis {
       while (true) {
         long quiet = 1000 + random.nextInt(1500);
         long dur = minFaultMs + (long) (random.nextDouble() * (maxFaultMs - minFaultMs));
+        boolean firstRound = round < order.size();
         String kind = order.get(round++ % order.size());
         int variant = random.nextInt(3);
         int pick = random.nextInt(1000);
         double r = random.nextDouble();
-        if (System.nanoTime() + (quiet + dur) * 1_000_000L > endNs) {
+        if (!firstRound && System.nanoTime() + (quiet + dur) * 1_000_000L > endNs) {
           break;
         }
         Thread.sleep(quiet);
@@ -191,9 +229,11 @@ final class Nemesis {
             }
             note("partition bridge " + a + " <" + bridge + "> " + b + " for " + durMs + "ms");
           }
+          injected(kind);
           return () -> {
             cluster.healAll();
             note("heal partition");
+            healed(kind);
           };
         }
       case "isolate":
@@ -203,9 +243,11 @@ final class Nemesis {
           rest.remove(t);
           cluster.partition(List.of(List.of(t), rest));
           note("isolate " + t + " for " + durMs + "ms");
+          injected(kind);
           return () -> {
             cluster.healAll();
             note("heal isolate");
+            healed(kind);
           };
         }
       case "kill":
@@ -213,10 +255,12 @@ final class Nemesis {
           Cluster.Node t = target(variant, pick);
           cluster.kill(t);
           note("kill -9 " + t + " for " + durMs + "ms");
+          injected(kind);
           return () -> {
             try {
               cluster.restart(t, 120_000);
-              note("restarted " + t);
+              note("restarted " + t + startTime(t));
+              healed(kind);
             } catch (RuntimeException e) {
               note(
                   "restart of "
@@ -235,12 +279,16 @@ final class Nemesis {
             String undone = cluster.crash(t);
             note("crash (power loss) " + t + " for " + durMs + "ms: " + undone);
           }
+          injected(kind);
           return () -> {
             Map<Cluster.Node, RuntimeException> failed = cluster.restartAll(victims, 120_000);
+            if (failed.isEmpty()) {
+              healed(kind);
+            }
             for (Cluster.Node t : victims) {
               RuntimeException e = failed.get(t);
               if (e == null) {
-                note("restarted " + t + " after the crash");
+                note("restarted " + t + " after the crash" + startTime(t));
               } else {
                 note(
                     "restart of "
@@ -257,21 +305,24 @@ final class Nemesis {
           Cluster.Node t = target(variant, pick);
           cluster.pause(t);
           note("SIGSTOP " + t + " for " + durMs + "ms");
+          injected(kind);
           return () -> {
             cluster.resume(t);
             note("SIGCONT " + t);
+            healed(kind);
           };
         }
       case "clock":
         {
           Cluster.Node t = target(variant, pick);
+          boolean ok;
           if (r < 0.5) {
             long jump = 2000 + (long) (r * 20_000);
-            boolean ok = cluster.clock(t, jump, 1.0);
+            ok = cluster.clock(t, jump, 1.0);
             note("clock " + t + " jumps +" + jump + "ms" + (ok ? "" : " (node unreachable)"));
           } else {
             double rate = new double[] {0.25, 0.5, 2.0, 4.0}[(int) (r * 8) % 4];
-            boolean ok = cluster.clock(t, 0, rate);
+            ok = cluster.clock(t, 0, rate);
             note(
                 "clock "
                     + t
@@ -282,9 +333,15 @@ final class Nemesis {
                     + "ms"
                     + (ok ? "" : " (node unreachable)"));
           }
+          if (ok) {
+            injected(kind);
+          }
           return () -> {
-            cluster.clock(t, 0, 1.0);
-            note("clock " + t + " back to 1.0x");
+            boolean back = cluster.clock(t, 0, 1.0);
+            note("clock " + t + " back to 1.0x" + (back ? "" : " (node unreachable)"));
+            if (ok && back) {
+              healed(kind);
+            }
           };
         }
       case "process-clock":
@@ -313,14 +370,17 @@ final class Nemesis {
       note(
           String.format(
               Locale.ROOT, "process clock %s jumps +%.1fs (leader %s)", t, jump, leaderBefore));
-      return () ->
-          note(
-              String.format(
-                  Locale.ROOT,
-                  "process clock %s now %.1fs ahead (leader %s)",
-                  t,
-                  t.processClockOffsetS,
-                  cluster.leader()));
+      injected("process-clock");
+      return () -> {
+        note(
+            String.format(
+                Locale.ROOT,
+                "process clock %s now %.1fs ahead (leader %s)",
+                t,
+                t.processClockOffsetS,
+                cluster.leader()));
+        healed("process-clock");
+      };
     }
     int rate = r < 0.75 ? 2 : 4;
     Thread stepper =
@@ -346,6 +406,7 @@ final class Nemesis {
             rate,
             durMs,
             leaderBefore));
+    injected("process-clock");
     return () -> {
       stepper.interrupt();
       try {
@@ -360,6 +421,7 @@ final class Nemesis {
               t,
               t.processClockOffsetS,
               cluster.leader()));
+      healed("process-clock");
     };
   }
 
@@ -376,8 +438,9 @@ final class Nemesis {
       return () -> {};
     }
     Cluster.Node joiner = spares.get(pick % spares.size());
+    injected("member");
     if (variant == 2) {
-      add(joiner);
+      boolean added = add(joiner);
       return () -> {
         List<Cluster.Node> old = new ArrayList<>(cluster.members());
         old.remove(joiner);
@@ -385,6 +448,9 @@ final class Nemesis {
           Cluster.Node victim = old.get((int) (r * old.size()) % old.size());
           if (remove(victim, 0)) {
             retire(victim);
+            if (added) {
+              healed("member");
+            }
           }
         }
       };
@@ -395,7 +461,9 @@ final class Nemesis {
       if (removed) {
         retire(victim);
       }
-      add(joiner);
+      if (add(joiner) && removed) {
+        healed("member");
+      }
     };
   }
 
@@ -429,7 +497,8 @@ final class Nemesis {
     note("member " + n + " stopped and wiped");
   }
 
-  private void add(Cluster.Node joiner) {
+  /** Adds a spare as a new member; returns whether the cluster confirmed the change. */
+  private boolean add(Cluster.Node joiner) {
     List<Cluster.Node> before = cluster.members();
     List<Cluster.Node> after = new ArrayList<>(before);
     after.add(joiner);
@@ -440,8 +509,9 @@ final class Nemesis {
       cluster.kill(joiner);
       cluster.retire(joiner);
       note("member add " + joiner + " failed: it did not start: " + firstLine(e));
-      return;
+      return false;
     }
+    long startedMs = (System.nanoTime() - t0) / 1_000_000;
     List<Cluster.Node> vias = new ArrayList<>(after);
     if (cluster.setMembers(vias, after, MEMBER_CHANGE_MS)) {
       joiner.member = true;
@@ -449,10 +519,12 @@ final class Nemesis {
       note(
           String.format(
               Locale.ROOT,
-              "member add %s (new, empty) -> %s in %dms",
+              "member add %s (new, empty) -> %s in %dms (process serving after %dms)",
               joiner,
               after,
-              (System.nanoTime() - t0) / 1_000_000));
+              (System.nanoTime() - t0) / 1_000_000,
+              startedMs));
+      return true;
     } else if (cluster.setMembers(before, before, MEMBER_CHANGE_MS)) {
       cluster.retire(joiner);
       note("member add " + joiner + " not confirmed; configuration set back to " + before);
@@ -462,6 +534,15 @@ final class Nemesis {
       joiner.joined = true;
       note("member add " + joiner + " unconfirmed: counted as a member, data kept");
     }
+    return false;
+  }
+
+  private static String startTime(Cluster.Node n) {
+    return String.format(
+        Locale.ROOT,
+        " (serving %.1fs after launch%s)",
+        n.lastStartMs / 1000.0,
+        n.lastStartShared ? ", class archive" : "");
   }
 
   /** The most telling line of a failed restart: the node's own exception if its log has one. */
