@@ -222,6 +222,25 @@ final class EngineState implements ReplicatedState {
     }
   }
 
+  @Override
+  public long snapshotAppliedIndex(Path file) {
+    Path tmp = file.resolveSibling(file.getFileName() + ".inspect");
+    deleteTree(tmp);
+    try {
+      OwnerOnly.createDirectories(tmp);
+      try {
+        Files.createLink(tmp.resolve("data.mdb"), file);
+      } catch (IOException | UnsupportedOperationException e) {
+        return -1; // unknown without a copy: the caller restores
+      }
+      return KvEngine.inspectSnapshot(tmp).appliedIndex();
+    } catch (IOException | StoreException e) {
+      return -1;
+    } finally {
+      deleteTree(tmp);
+    }
+  }
+
   private static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
       return;

@@ -170,10 +170,20 @@ final class KvStateMachine extends BaseStateMachine {
       return;
     }
     TermIndex ti = snapshot.getTermIndex();
-    if (state.appliedIndex() < ti.getIndex()) {
+    // The snapshot's own applied index may be below Ratis' (its last entries were Raft's, which do
+    // not reach the data): data that already holds it needs no copy (e.g. on every restart).
+    long inSnapshot =
+        state.appliedIndex() < ti.getIndex()
+            ? state.snapshotAppliedIndex(snapshot.getFile().getPath())
+            : -1;
+    if (state.appliedIndex() < ti.getIndex()
+        && (inSnapshot < 0 || state.appliedIndex() < inSnapshot)) {
       long restored = state.restoreFrom(snapshot.getFile().getPath());
       LOG.info(
-          "{}: restored snapshot {} (applied index {})", getId(), snapshot.getFile(), restored);
+          "{}: loaded snapshot {} (the data's applied index is now {})",
+          getId(),
+          snapshot.getFile(),
+          restored);
     }
     // Ratis replays the log after this index; the state skips entries it already holds.
     setLastAppliedTermIndex(ti);

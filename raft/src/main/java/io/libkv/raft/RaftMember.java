@@ -85,8 +85,31 @@ final class RaftMember implements AutoCloseable {
    *
    * @param join start as a new member with no peers, to be added with a configuration change
    * @throws UncheckedIOException if the data directory or the port cannot be used
+   * @throws StoreException if the data directory is damaged, or its disk is full (saying so: free
+   *     space and start again)
    */
   static RaftMember start(
+      RaftPeer self,
+      RaftGroup group,
+      RaftSettings settings,
+      Path dataDir,
+      StateFactory states,
+      boolean join) {
+    try {
+      return open(self, group, settings, dataDir, states, join);
+    } catch (FullDiskStart.Refused e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // A full disk is not a damaged directory: say so, rather than advise clearing it.
+      StoreException full = FullDiskStart.check(self.getId().toString(), dataDir, e);
+      if (full != null) {
+        throw full;
+      }
+      throw e;
+    }
+  }
+
+  private static RaftMember open(
       RaftPeer self,
       RaftGroup group,
       RaftSettings settings,
@@ -100,6 +123,7 @@ final class RaftMember implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + dataDir, e);
     }
+    FullDiskStart.beforeStart(id, dataDir, group.getGroupId().getUuid().toString());
     BootGuard.prepare(dataDir, BootGuard.currentBoot());
     try {
       state = states.open(dataDir.resolve("kv"));

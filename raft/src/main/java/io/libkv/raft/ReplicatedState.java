@@ -66,6 +66,12 @@ interface ReplicatedState extends AutoCloseable {
    */
   long snapshotTo(Path file);
 
+  /**
+   * The applied index stored in the copy {@code file}, read without copying it, or -1 if it cannot
+   * be read that way.
+   */
+  long snapshotAppliedIndex(Path file);
+
   /** Replaces the data with the copy in {@code file}; returns the applied index it contains. */
   long restoreFrom(Path file);
 

@@ -211,6 +211,22 @@ class EmbeddedFullDiskIT {
         expected.put("app/after-restart", v);
         assertHolds(s, expected, "n1 (restarted)");
       }
+      // A member whose disk is full when it starts refuses to start, saying so (an election on a
+      // full disk would leave Ratis' raft-meta empty: term and vote lost).
+      cluster.stop("n1");
+      Path full = ballast(base, 0);
+      StoreException refusedStart = assertThrows(StoreException.class, () -> cluster.restart("n1"));
+      assertTrue(
+          refusedStart.getMessage().contains("cannot start: the disk of its data directory")
+              && refusedStart.getMessage().contains("free disk space and start the member again")
+              && refusedStart.getMessage().contains("do not clear"),
+          refusedStart.getMessage());
+      Files.delete(full);
+      cluster.restart("n1");
+      cluster.awaitLeader();
+      try (Store s = cluster.openStore()) {
+        assertHolds(s, expected, "n1 (restarted after a full disk)");
+      }
     }
   }
 

@@ -281,4 +281,16 @@ class KvStateMachineLowDiskTest {
         why);
     assertEquals(List.of(why), told);
   }
+
+  @Test
+  void aSnapshotsAppliedIndexIsReadWithoutCopyingIt() throws Exception {
+    EngineState state = new EngineState(engine);
+    apply(start(entry(new Command.Put("app/a", b("1"), 0, 0))));
+    Path file = dir.resolve("snapshot.1_5");
+    assertEquals(1, state.snapshotTo(file));
+    apply(start(entry(new Command.Put("app/b", b("2"), 0, 0))));
+    assertEquals(1, state.snapshotAppliedIndex(file));
+    assertEquals(2, state.appliedIndex(), "the data is untouched");
+    assertEquals(-1, state.snapshotAppliedIndex(dir.resolve("missing")));
+  }
 }
