@@ -4,6 +4,7 @@ import io.libkv.store.StoreException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A member and a full disk at start. A member does not start with less than {@link
@@ -37,7 +38,16 @@ final class FullDiskStart {
    * @throws StoreException saying what is wrong and what to do
    */
   static void beforeStart(String id, Path dataDir, String groupDirName) {
-    long usable = usable(dataDir);
+    long usable = -1;
+    Path lowest = dataDir;
+    // raft/ and kv/ may be mounts of their own.
+    for (Path d : List.of(dataDir, dataDir.resolve("raft"), dataDir.resolve("kv"))) {
+      long u = Files.isDirectory(d) ? usable(d) : -1;
+      if (u >= 0 && (usable < 0 || u < usable)) {
+        usable = u;
+        lowest = d;
+      }
+    }
     if (usable >= 0 && usable < MIN_USABLE_TO_START) {
       throw new Refused(
           "EMBEDDED member "
@@ -46,7 +56,9 @@ final class FullDiskStart {
               + dataDir
               + " is full ("
               + usable
-              + " bytes usable, under the "
+              + " bytes usable in "
+              + lowest
+              + ", under the "
               + MIN_USABLE_TO_START
               + " a member needs to start). Nothing was changed: free disk space and start the"
               + " member again; do not clear its data directory",
