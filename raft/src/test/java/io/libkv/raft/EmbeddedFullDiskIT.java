@@ -289,7 +289,7 @@ class EmbeddedFullDiskIT {
   void aFollowerWhoseRaftLogCannotBeWrittenStopsAndCatchesUpAfterARestart() throws Exception {
     Files.createDirectories(dir.resolve("n3"));
     // Only raft/ on the small disk: the Raft log's write fails (Ratis' log worker).
-    followerDiskFills(tmpfs("n3/raft", 12), "its Raft log could not be written");
+    followerDiskFills(tmpfs("n3/raft", 20), "its Raft log could not be written");
   }
 
   private void followerDiskFills(Path small, String expectedCause) throws Exception {
@@ -354,6 +354,9 @@ class EmbeddedFullDiskIT {
 
       cluster.stop("n3");
       Files.delete(ballast);
+      assertTrue(
+          usable(small) >= FullDiskStart.MIN_USABLE_TO_START,
+          "the test's file system is too small to restart on: " + usable(small));
       cluster.restart("n3");
       long target = cluster.node("n1").appliedIndex();
       EmbeddedClusterIT.waitUntil(
