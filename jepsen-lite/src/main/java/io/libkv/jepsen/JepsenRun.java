@@ -158,7 +158,12 @@ final class JepsenRun {
             o.dir(),
             o.storeOptions(),
             out)) {
-      cluster.start(180_000);
+      // Restarts (kill, crash) and added members start from a class data sharing archive.
+      cluster.start(
+          180_000,
+          o.nemeses().contains("kill")
+              || o.nemeses().contains("crash")
+              || o.nemeses().contains("member"));
       out.printf(Locale.ROOT, "cluster up in %.1fs%n", (System.nanoTime() - t0) / 1e9);
       Random seeds = new Random(o.seed());
       long nemesisSeed = seeds.nextLong();
