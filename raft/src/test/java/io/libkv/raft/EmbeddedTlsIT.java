@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -219,7 +218,6 @@ class EmbeddedTlsIT {
 
   /** Nine rolling restarts: about 40 s on a loaded 2-core machine, so in the slow profile. */
   @Test
-  @Tag("slow")
   void certificatesAndTheirCaAreReplacedByRollingRestarts() {
     TestPki newCa = TestPki.newCa("new-ca", dir.resolve("new-pki"));
     Path bundle = TestPki.bundle(dir.resolve("old-and-new-ca.pem"), ca, newCa);
