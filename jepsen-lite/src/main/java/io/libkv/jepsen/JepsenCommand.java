@@ -50,7 +50,8 @@ public final class JepsenCommand implements Callable<Integer> {
       defaultValue = "60s",
       converter = DurationConverter.class,
       description =
-          "How long the workloads run under faults, e.g. 120s, 2m (default ${DEFAULT-VALUE}).")
+          "How long the workloads run under faults, e.g. 120s, 2m (default ${DEFAULT-VALUE});"
+              + " a minimum: the first round of faults, every nemesis once, always completes.")
   Duration time;
 
   @Option(

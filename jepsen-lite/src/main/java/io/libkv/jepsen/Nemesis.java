@@ -28,6 +28,10 @@ import java.util.Set;
  * leader or one by position - and, once the fault's time is up, stop it, wipe its data and add a
  * spare node as a new empty member; or add the spare first and remove a member after). Targets are
  * chosen among the current members, so faults compose with membership changes.
+ *
+ * <p>The first round (every kind once) always runs to its end, past the run's end time if need be,
+ * so every kind is injected and healed at least once; {@link #healedKinds()} counts, per kind, the
+ * faults healed within their slot.
  */
 final class Nemesis {
   static final Set<String> KINDS =
