@@ -168,7 +168,7 @@ final class JepsenRun {
       Random seeds = new Random(o.seed());
       long nemesisSeed = seeds.nextLong();
       List<Thread> threads = new ArrayList<>();
-      Map<String, Long> watchIds = new HashMap<>();
+      Map<String, Watcher> watchers = new java.util.LinkedHashMap<>();
       int client = 0;
       for (Cluster.Node n : cluster.nodes()) {
         for (int c = 0; c < o.clientsPerNode(); c++) {
@@ -185,11 +185,12 @@ final class JepsenRun {
           threads.add(thread("lock-" + n.id, () -> lockClient(n, s)));
         }
         if (o.watch() && n.member) {
-          watchIds.put(n.id, startWatch(n));
+          watchers.put(n.id, new Watcher(n, startWatch(n, 0)));
         }
       }
       if (o.watch()) {
         threads.add(thread("watch-writer", () -> watchWriter(cluster)));
+        threads.add(thread("watch-poller", () -> pollWatchers(watchers)));
       }
       long startNs = System.nanoTime();
       threads.forEach(Thread::start);
@@ -213,7 +214,7 @@ final class JepsenRun {
       // Final reads on a healed cluster: every register key from every node, the set, the watches.
       finalRegisterReads(cluster);
       long lost = checkSet(cluster);
-      long[] watch = o.watch() ? checkWatches(cluster, watchIds) : new long[2];
+      long[] watch = o.watch() ? checkWatches(watchers) : new long[2];
 
       List<Op> ops;
       synchronized (history) {
@@ -523,9 +524,71 @@ final class JepsenRun {
 
   // ---- watch ----
 
-  private long startWatch(Cluster.Node n) {
+  /**
+   * The harness's side of one node's watcher, like a careful client's: everything seen so far, kept
+   * across restarts of the node (after one, the watch is opened again after the last index seen).
+   */
+  private static final class Watcher {
+    final Cluster.Node node;
+    final List<String> entries = new ArrayList<>(); // idx:value, RESYNC:floor, ERROR:type
+    long id;
+    int consumed;
+    long last;
+
+    Watcher(Cluster.Node node, long id) {
+      this.node = node;
+      this.id = id;
+    }
+
+    /** Takes the node's new log entries; re-opens the watch if the node restarted. */
+    synchronized void poll() {
+      try (NodeClient c = new NodeClient(node.controlPort)) {
+        String a = c.call("WATCHLOG " + id, 10_000);
+        if (a != null && a.startsWith("ERR NoSuchWatch")) {
+          String w = c.call("WATCH watched " + last, 10_000);
+          if (w != null && w.startsWith("OK ")) {
+            id = Long.parseLong(w.substring(3).trim());
+            consumed = 0;
+          }
+          return;
+        }
+        if (a == null || !a.startsWith("OK")) {
+          return; // down or paused: next time
+        }
+        String[] parts = a.split(" ");
+        for (int i = 1 + consumed; i < parts.length; i++) {
+          entries.add(parts[i]);
+          int colon = parts[i].indexOf(':');
+          if (colon > 0 && Character.isDigit(parts[i].charAt(0))) {
+            last = Math.max(last, Long.parseLong(parts[i].substring(0, colon)));
+          }
+        }
+        consumed = Math.max(consumed, parts.length - 1);
+      }
+    }
+
+    synchronized String log() {
+      return "OK" + (entries.isEmpty() ? "" : " " + String.join(" ", entries));
+    }
+  }
+
+  private void pollWatchers(Map<String, Watcher> watchers) {
+    while (!stop) {
+      for (Watcher w : watchers.values()) {
+        w.poll();
+      }
+      try {
+        Thread.sleep(1000); // a watcher's log is cumulative: polling only keeps it across restarts
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private long startWatch(Cluster.Node n, long after) {
     try (NodeClient c = new NodeClient(n.controlPort)) {
-      String a = c.call("WATCH watched 0", 10_000);
+      String a = c.call("WATCH watched " + after, 10_000);
       if (a == null || !a.startsWith("OK ")) {
         throw new IllegalStateException("cannot start a watch on " + n.id + ": " + a);
       }
@@ -569,35 +632,26 @@ final class JepsenRun {
    * restarted late in a long run); a write's index is learnt from any watcher that saw it. Logs are
    * read again until every watcher is complete or 30 s pass.
    */
-  private long[] checkWatches(Cluster cluster, Map<String, Long> watchIds) {
+  private long[] checkWatches(Map<String, Watcher> watchers) {
     List<String> acked = List.copyOf(watchAcked);
     // Members added during the run started no watch (a removed node lost its own).
     List<Cluster.Node> watched =
-        cluster.members().stream()
-            .filter(n -> watchIds.containsKey(n.id) && n.running() && n.member && !n.joined)
+        watchers.values().stream()
+            .map(w -> w.node)
+            .filter(n -> n.running() && n.member && !n.joined)
             .toList();
-    Map<String, Long> ids = new HashMap<>(watchIds);
     Map<String, String> logs = new HashMap<>();
     Map<String, Long> valueIndex = new HashMap<>();
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (true) {
-      for (Cluster.Node n : watched) {
-        try (NodeClient c = new NodeClient(n.controlPort)) {
-          String a = c.call("WATCHLOG " + ids.get(n.id), 10_000);
-          if (a != null && a.startsWith("ERR NoSuchWatch")) {
-            // Restarted: a fresh watch from index 0 replays what the store's history holds.
-            ids.put(n.id, startWatch(n));
-            a = c.call("WATCHLOG " + ids.get(n.id), 10_000);
-          }
-          if (a != null && a.startsWith("OK")) {
-            logs.put(n.id, a);
-            for (String e : a.split(" ")) {
-              int colon = e.indexOf(':');
-              if (colon > 0 && Character.isDigit(e.charAt(0))) {
-                valueIndex.putIfAbsent(
-                    e.substring(colon + 1), Long.parseLong(e.substring(0, colon)));
-              }
-            }
+      for (Watcher w : watchers.values()) {
+        w.poll();
+        String a = w.log();
+        logs.put(w.node.id, a);
+        for (String e : a.split(" ")) {
+          int colon = e.indexOf(':');
+          if (colon > 0 && Character.isDigit(e.charAt(0))) {
+            valueIndex.putIfAbsent(e.substring(colon + 1), Long.parseLong(e.substring(0, colon)));
           }
         }
       }
