@@ -208,10 +208,7 @@ final class EngineState implements ReplicatedState {
     Path tmp = file.resolveSibling(file.getFileName() + ".restore");
     deleteTree(tmp);
     try {
-      OwnerOnly.createDirectories(tmp);
-      try {
-        Files.createLink(tmp.resolve("data.mdb"), file);
-      } catch (IOException | UnsupportedOperationException e) {
+      if (!linkAsEnvironment(file, tmp)) {
         Files.copy(file, tmp.resolve("data.mdb"));
       }
       return engine.restoreFrom(tmp).appliedIndex();
@@ -227,10 +224,7 @@ final class EngineState implements ReplicatedState {
     Path tmp = file.resolveSibling(file.getFileName() + ".inspect");
     deleteTree(tmp);
     try {
-      OwnerOnly.createDirectories(tmp);
-      try {
-        Files.createLink(tmp.resolve("data.mdb"), file);
-      } catch (IOException | UnsupportedOperationException e) {
+      if (!linkAsEnvironment(file, tmp)) {
         return -1; // unknown without a copy: the caller restores
       }
       return KvEngine.inspectSnapshot(tmp).appliedIndex();
@@ -238,6 +232,21 @@ final class EngineState implements ReplicatedState {
       return -1;
     } finally {
       deleteTree(tmp);
+    }
+  }
+
+  /**
+   * Creates {@code dir} (owner-only) and hard-links the snapshot {@code file} into it as an LMDB
+   * environment's {@code data.mdb}; returns false, with {@code dir} empty, where the file system
+   * cannot link (the caller then copies, or does without).
+   */
+  private static boolean linkAsEnvironment(Path file, Path dir) throws IOException {
+    OwnerOnly.createDirectories(dir);
+    try {
+      Files.createLink(dir.resolve("data.mdb"), file);
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
     }
   }
 
