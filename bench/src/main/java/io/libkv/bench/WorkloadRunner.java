@@ -138,10 +138,17 @@ final class WorkloadRunner {
       long n = recorded.incrementAndGet();
       if (opLimit > 0 && n >= opLimit) {
         if (n == opLimit) {
-          // The window ends here, not when the progress loop notices: ops/s stays exact.
-          measureEnd = System.nanoTime();
+          // The window ends here, not when the progress loop notices: ops/s stays exact. The stop
+          // flag is raised before the end is published: a client that sees the new end (and so
+          // does not record its call) also sees the flag, so it makes no further call. Published
+          // the other way round, a client could see the end but not the flag and go on making
+          // calls nobody records while this thread is descheduled between the two writes.
+          long end = System.nanoTime();
+          stop.set(true);
+          measureEnd = end;
+        } else {
+          stop.set(true);
         }
-        stop.set(true);
       }
     }
 
