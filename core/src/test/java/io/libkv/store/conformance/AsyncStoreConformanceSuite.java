@@ -60,7 +60,7 @@ public abstract class AsyncStoreConformanceSuite {
    */
   protected abstract Store openStore();
 
-  /** The value limit of stores from {@link #openStore()} (SPEC's default, 1 MiB). */
+  /** The value limit of stores from {@link #openStore()} (the contract's default, 1 MiB). */
   protected int maxValueBytes() {
     return 1 << 20;
   }

@@ -49,8 +49,8 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The contract of {@code ../shared/SPEC.md} as tests: the whole test suite of Go libkv's {@code
- * testutils} (ported, with exact assertions) plus what SPEC.md adds. Every backend runs it by
+ * The contract of {@code docs/CONTRACT.md} as tests: the whole test suite of Go libkv's {@code
+ * testutils} (ported, with exact assertions) plus what the contract adds. Every backend runs it by
  * subclassing once and implementing {@link #openStore()}.
  *
  * <p>Each test works under its own key root, so the suite can run against a server that keeps data
