@@ -54,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
       split = ",",
       defaultValue = "put",
       description =
-          "put, pipelined-put (AsyncStore backends only), get, cas, mixed (90% get) or watch;"
+          "put, pipelined-put (AsyncStore backends only), get, cas, mixed (90%% get) or watch;"
               + " several separated by commas"
               + " (default: ${DEFAULT-VALUE}).")
   List<String> workloads;
