@@ -5,7 +5,6 @@ import io.libkv.storage.engine.CommandCodec;
 import io.libkv.storage.engine.CommandResult;
 import io.libkv.storage.engine.EngineStore;
 import io.libkv.storage.engine.KvReader;
-import io.libkv.storage.engine.ReadView;
 import io.libkv.storage.engine.WatchHub;
 import io.libkv.store.Config;
 import io.libkv.store.NotReachableException;
@@ -28,11 +27,12 @@ import org.apache.ratis.protocol.RaftGroup;
  * client-only watch up to that much later than a member's; none is skipped, and a watch resuming
  * before the history's floor fails with the oldest index available).
  *
- * <p>Within one read function, each {@link ReadView} call is its own query: two calls are two
- * linearizable reads, not one snapshot. Gets from many threads at once are coalesced: while {@link
- * #GETS_IN_FLIGHT} batches are outstanding, further gets wait and go together as one query (one
- * round trip and one ReadIndex for all of them; each is still invoked before its ReadIndex, so each
- * stays linearizable). A thread reading alone pays one round trip per get, as before.
+ * <p>Each read is one query answered from one snapshot on the member that serves it ({@link
+ * ReadCodec#reader}): a {@code list}, a watch's start, resync or poll sees one state, never a mix
+ * of two. Gets from many threads at once are coalesced: while {@link #GETS_IN_FLIGHT} batches are
+ * outstanding, further gets wait and go together as one query (one round trip and one ReadIndex for
+ * all of them; each is still invoked before its ReadIndex, so each stays linearizable). A thread
+ * reading alone pays one round trip per get, as before.
  */
 final class ClientStores {
   /** How often a client-only store polls the cluster's history for its watches. */
@@ -52,7 +52,7 @@ final class ClientStores {
     RaftChannel<Command, CommandResult> channel =
         new RaftChannel<>(
             group,
-            null,
+            (RequestRouter.Local) null,
             settings,
             CommandCodec::encodeCommands,
             CommandCodec::decodeResults,
@@ -81,13 +81,7 @@ final class ClientStores {
             req.length > 0 && req[0] == ReadCodec.GET
                 ? await(gets.submit(req), readWait, eps, probe).bodyOrThrow()
                 : await(channel.query(req, linearizable), readWait, eps, probe);
-    KvReader reader =
-        new KvReader() {
-          @Override
-          public <T> T read(Function<ReadView, T> fn) {
-            return fn.apply(ReadCodec.remoteView(send));
-          }
-        };
+    KvReader reader = ReadCodec.reader(send);
     WatchHub hub = null;
     try {
       String name = "client-" + Integer.toHexString(System.identityHashCode(channel));

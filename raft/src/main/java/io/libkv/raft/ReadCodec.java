@@ -1,10 +1,12 @@
 package io.libkv.raft;
 
 import io.libkv.storage.engine.ChangeEvent;
+import io.libkv.storage.engine.DirectoryListing;
 import io.libkv.storage.engine.HistoryCompactedException;
 import io.libkv.storage.engine.HistoryPage;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.storage.engine.KvEntry;
+import io.libkv.storage.engine.KvReader;
 import io.libkv.storage.engine.LeaseInfo;
 import io.libkv.storage.engine.ReadView;
 import java.io.ByteArrayInputStream;
@@ -19,13 +21,19 @@ import java.util.function.Function;
 
 /**
  * Read requests of a client-only store (one with no member in its process), served by a member's
- * state machine from its engine, and the proxy {@link ReadView} that sends them. Each {@code
- * ReadView} call is one Raft read-only query.
+ * state machine from one snapshot of its engine, and the {@link KvReader} that sends them. Each
+ * {@code read} of that reader is one request: the read function's one data call (see {@link
+ * ReadView}), answered together with the snapshot's revision, applied index and history floor.
  *
  * <pre>
  * request : [op] [args]      ops: GET key | LIST prefix | META | CHANGES after max | LEASES
- * reply   : op-specific, see {@link #serve}
+ *                                 | LIST_DIR directory | KEY_CHANGES key after
+ * reply   : [revision: long] [appliedIndex: long] [historyFloor: long] [op-specific, see serve]
  * </pre>
+ *
+ * <p>The whole reply, header included, comes from one {@code engine.read}. The format is the one of
+ * {@link Wire#QUERY_READ} (replies of older kinds had no header and are refused by kind); a request
+ * that does not decode exactly is refused with {@link MalformedEntryException}.
  */
 final class ReadCodec {
   static final byte GET = 1;
@@ -33,6 +41,8 @@ final class ReadCodec {
   static final byte META = 3;
   static final byte CHANGES = 4;
   static final byte LEASES = 5;
+  static final byte LIST_DIR = 6;
+  static final byte KEY_CHANGES = 7;
 
   private final KvEngine engine;
 
@@ -41,72 +51,113 @@ final class ReadCodec {
   }
 
   /**
-   * Serves one request against the engine's current state.
+   * Serves one request against one snapshot of the engine's current state.
    *
-   * @throws MalformedEntryException if the request does not decode
+   * @throws MalformedEntryException if the request does not decode, or has bytes after its args
    */
   byte[] serve(byte[] request) {
+    Query q = decode(request);
+    return engine.read(
+        v -> {
+          Out out = new Out();
+          try {
+            out.d.writeLong(v.revision());
+            out.d.writeLong(v.appliedIndex());
+            out.d.writeLong(v.historyFloor());
+            q.answer(v, out.d);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+          }
+          return out.b.toByteArray();
+        });
+  }
+
+  /** What one request asks of the snapshot, decoded and checked before the snapshot is taken. */
+  @FunctionalInterface
+  private interface Query {
+    void answer(ReadView v, DataOutputStream out) throws IOException;
+  }
+
+  private static Query decode(byte[] request) {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(request));
     try {
       byte op = in.readByte();
-      Out out = new Out();
-      switch (op) {
-        case GET -> {
-          String key = in.readUTF();
-          KvEntry e = engine.read(v -> v.get(key));
-          out.d.writeBoolean(e != null);
-          if (e != null) {
-            writeEntry(out.d, e);
-          }
-        }
-        case LIST -> {
-          String prefix = in.readUTF();
-          List<KvEntry> es = engine.read(v -> v.listPrefix(prefix));
-          out.d.writeInt(es.size());
-          for (KvEntry e : es) {
-            writeEntry(out.d, e);
-          }
-        }
-        case META -> {
-          long[] m =
-              engine.read(v -> new long[] {v.revision(), v.appliedIndex(), v.historyFloor()});
-          out.d.writeLong(m[0]);
-          out.d.writeLong(m[1]);
-          out.d.writeLong(m[2]);
-        }
-        case CHANGES -> {
-          long after = in.readLong();
-          int max = in.readInt();
-          try {
-            HistoryPage p = engine.read(v -> v.changesAfter(after, max));
-            out.d.writeBoolean(true);
-            out.d.writeLong(p.scannedTo());
-            out.d.writeInt(p.changes().size());
-            for (ChangeEvent c : p.changes()) {
-              out.d.writeUTF(c.key());
-              writeBytes(out.d, c.value());
-              out.d.writeLong(c.revision());
-              out.d.writeLong(c.createRevision());
-              out.d.writeLong(c.leaseId());
+      Query q =
+          switch (op) {
+            case GET -> {
+              String key = in.readUTF();
+              yield (v, out) -> {
+                KvEntry e = v.get(key);
+                out.writeBoolean(e != null);
+                if (e != null) {
+                  writeEntry(out, e);
+                }
+              };
             }
-          } catch (HistoryCompactedException e) {
-            out.d.writeBoolean(false);
-            out.d.writeLong(e.requestedAfter());
-            out.d.writeLong(e.historyFloor());
-          }
-        }
-        case LEASES -> {
-          List<LeaseInfo> ls = engine.read(ReadView::leases);
-          out.d.writeInt(ls.size());
-          for (LeaseInfo l : ls) {
-            out.d.writeLong(l.leaseId());
-            out.d.writeLong(l.ttlMillis());
-            out.d.writeBoolean(l.keyLease());
-          }
-        }
-        default -> throw new MalformedEntryException("unknown read op " + op, null);
+            case LIST -> {
+              String prefix = in.readUTF();
+              yield (v, out) -> writeEntries(out, v.listPrefix(prefix));
+            }
+            case LIST_DIR -> {
+              String directory = in.readUTF();
+              yield (v, out) -> {
+                DirectoryListing l = v.listDirectory(directory);
+                out.writeBoolean(l.keyExists());
+                writeEntries(out, l.children());
+              };
+            }
+            case META -> (v, out) -> {};
+            case CHANGES -> {
+              long after = in.readLong();
+              int max = in.readInt();
+              if (max < 1) {
+                throw new MalformedEntryException("CHANGES asks for " + max + " changes", null);
+              }
+              yield (v, out) -> {
+                HistoryPage p;
+                try {
+                  p = v.changesAfter(after, max);
+                } catch (HistoryCompactedException e) {
+                  writeCompacted(out, e);
+                  return;
+                }
+                out.writeBoolean(true);
+                out.writeLong(p.scannedTo());
+                writeChanges(out, p.changes());
+              };
+            }
+            case KEY_CHANGES -> {
+              String key = in.readUTF();
+              long after = in.readLong();
+              yield (v, out) -> {
+                List<ChangeEvent> cs;
+                try {
+                  cs = v.keyChangesAfter(key, after);
+                } catch (HistoryCompactedException e) {
+                  writeCompacted(out, e);
+                  return;
+                }
+                out.writeBoolean(true);
+                writeChanges(out, cs);
+              };
+            }
+            case LEASES ->
+                (v, out) -> {
+                  List<LeaseInfo> ls = v.leases();
+                  out.writeInt(ls.size());
+                  for (LeaseInfo l : ls) {
+                    out.writeLong(l.leaseId());
+                    out.writeLong(l.ttlMillis());
+                    out.writeBoolean(l.keyLease());
+                  }
+                };
+            default -> throw new MalformedEntryException("unknown read op " + op, null);
+          };
+      if (in.available() > 0) {
+        throw new MalformedEntryException(
+            "read op " + op + " has " + in.available() + " bytes after its arguments", null);
       }
-      return out.b.toByteArray();
+      return q;
     } catch (IOException e) {
       throw new MalformedEntryException("truncated read request: " + e, e);
     }
@@ -115,6 +166,29 @@ final class ReadCodec {
   private static final class Out {
     final ByteArrayOutputStream b = new ByteArrayOutputStream();
     final DataOutputStream d = new DataOutputStream(b);
+  }
+
+  private static void writeCompacted(DataOutputStream d, HistoryCompactedException e)
+      throws IOException {
+    d.writeBoolean(false);
+    d.writeLong(e.requestedAfter());
+    d.writeLong(e.historyFloor());
+  }
+
+  private static void writeEntries(DataOutputStream d, List<KvEntry> es) throws IOException {
+    d.writeInt(es.size());
+    for (KvEntry e : es) {
+      writeEntry(d, e);
+    }
+  }
+
+  private static List<KvEntry> readEntries(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    List<KvEntry> out = new ArrayList<>(Math.max(0, Math.min(n, 1024)));
+    for (int i = 0; i < n; i++) {
+      out.add(readEntry(in));
+    }
+    return out;
   }
 
   private static void writeEntry(DataOutputStream d, KvEntry e) throws IOException {
@@ -127,6 +201,28 @@ final class ReadCodec {
 
   private static KvEntry readEntry(DataInputStream in) throws IOException {
     return new KvEntry(in.readUTF(), readBytes(in), in.readLong(), in.readLong(), in.readLong());
+  }
+
+  private static void writeChanges(DataOutputStream d, List<ChangeEvent> cs) throws IOException {
+    d.writeInt(cs.size());
+    for (ChangeEvent c : cs) {
+      d.writeUTF(c.key());
+      writeBytes(d, c.value());
+      d.writeLong(c.revision());
+      d.writeLong(c.createRevision());
+      d.writeLong(c.leaseId());
+    }
+  }
+
+  private static List<ChangeEvent> readChanges(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    List<ChangeEvent> cs = new ArrayList<>(Math.max(0, Math.min(n, 1024)));
+    for (int i = 0; i < n; i++) {
+      cs.add(
+          new ChangeEvent(
+              in.readUTF(), readBytes(in), in.readLong(), in.readLong(), in.readLong()));
+    }
+    return cs;
   }
 
   private static void writeBytes(DataOutputStream d, byte[] v) throws IOException {
@@ -149,18 +245,43 @@ final class ReadCodec {
   }
 
   /**
-   * A {@link ReadView} whose every call is a query through {@code send} (request bytes to reply
-   * bytes, blocking). Unlike a local view, two calls are two reads (each linearizable when {@code
-   * send} is), not one snapshot.
+   * The reader of a client-only store: each {@code read} runs its function against a fresh {@link
+   * #remoteView} over {@code send}, so it is one request answered from one snapshot.
+   */
+  static KvReader reader(Function<byte[], byte[]> send) {
+    return new KvReader() {
+      @Override
+      public <T> T read(Function<ReadView, T> fn) {
+        return fn.apply(remoteView(send));
+      }
+    };
+  }
+
+  /**
+   * A {@link ReadView} for one read function, answered by one request through {@code send} (request
+   * bytes to reply bytes, blocking): its first data call, or its first snapshot accessor if that
+   * comes first. The accessors are then answered from that reply's snapshot; a second request would
+   * read another snapshot and is refused with {@link IllegalStateException}.
    */
   static ReadView remoteView(Function<byte[], byte[]> send) {
     return new ReadView() {
+      private long[] meta; // revision, applied index, history floor of the one snapshot
+
       private DataInputStream call(byte op, IoWriter args) {
+        if (meta != null) {
+          throw new IllegalStateException(
+              "a read of a client-only store is one request from one snapshot: op "
+                  + op
+                  + " would be a second (read several facts with one composite call)");
+        }
         try {
           Out o = new Out();
           o.d.writeByte(op);
           args.write(o.d);
-          return new DataInputStream(new ByteArrayInputStream(send.apply(o.b.toByteArray())));
+          DataInputStream in =
+              new DataInputStream(new ByteArrayInputStream(send.apply(o.b.toByteArray())));
+          meta = new long[] {in.readLong(), in.readLong(), in.readLong()};
+          return in;
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -179,25 +300,28 @@ final class ReadCodec {
       @Override
       public List<KvEntry> listPrefix(String prefix) {
         try {
-          DataInputStream in = call(LIST, d -> d.writeUTF(prefix));
-          int n = in.readInt();
-          List<KvEntry> out = new ArrayList<>(n);
-          for (int i = 0; i < n; i++) {
-            out.add(readEntry(in));
-          }
-          return out;
+          return readEntries(call(LIST, d -> d.writeUTF(prefix)));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+
+      @Override
+      public DirectoryListing listDirectory(String directory) {
+        try {
+          DataInputStream in = call(LIST_DIR, d -> d.writeUTF(directory));
+          boolean keyExists = in.readBoolean();
+          return new DirectoryListing(readEntries(in), keyExists);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
       }
 
       private long[] meta() {
-        try {
-          DataInputStream in = call(META, d -> {});
-          return new long[] {in.readLong(), in.readLong(), in.readLong()};
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
+        if (meta == null) {
+          call(META, d -> {});
         }
+        return meta;
       }
 
       @Override
@@ -229,14 +353,26 @@ final class ReadCodec {
             throw new HistoryCompactedException(in.readLong(), in.readLong());
           }
           long scannedTo = in.readLong();
-          int n = in.readInt();
-          List<ChangeEvent> cs = new ArrayList<>(n);
-          for (int i = 0; i < n; i++) {
-            cs.add(
-                new ChangeEvent(
-                    in.readUTF(), readBytes(in), in.readLong(), in.readLong(), in.readLong()));
+          return new HistoryPage(readChanges(in), scannedTo);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+
+      @Override
+      public List<ChangeEvent> keyChangesAfter(String key, long afterRevision) {
+        try {
+          DataInputStream in =
+              call(
+                  KEY_CHANGES,
+                  d -> {
+                    d.writeUTF(key);
+                    d.writeLong(afterRevision);
+                  });
+          if (!in.readBoolean()) {
+            throw new HistoryCompactedException(in.readLong(), in.readLong());
           }
-          return new HistoryPage(cs, scannedTo);
+          return readChanges(in);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -247,7 +383,7 @@ final class ReadCodec {
         try {
           DataInputStream in = call(LEASES, d -> {});
           int n = in.readInt();
-          List<LeaseInfo> out = new ArrayList<>(n);
+          List<LeaseInfo> out = new ArrayList<>(Math.max(0, Math.min(n, 1024)));
           for (int i = 0; i < n; i++) {
             out.add(new LeaseInfo(in.readLong(), in.readLong(), in.readBoolean()));
           }

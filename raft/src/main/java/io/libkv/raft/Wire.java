@@ -21,15 +21,17 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *             a batch's body: {[status][length: int][body or UTF-8 reason]}*count
  * </pre>
  *
- * <p>A batch is answered after one ReadIndex for all its requests (each request is still served on
- * its own, so one malformed request fails only itself).
+ * <p>A read request and its body are {@link ReadCodec}'s: one snapshot answers each. A batch is
+ * answered after one ReadIndex for all its requests (each request is still served on its own, from
+ * its own snapshot, so one malformed request fails only itself).
  */
 final class Wire {
   static final byte VERSION = 1;
   static final byte ENTRY_WRITES = 1;
   static final byte QUERY_BARRIER = 1;
-  static final byte QUERY_READ = 2;
-  static final byte QUERY_READ_BATCH = 3;
+  // Kinds 2 and 3 were reads whose replies had no snapshot header (see ReadCodec): refused now.
+  static final byte QUERY_READ = 4;
+  static final byte QUERY_READ_BATCH = 5;
   static final byte STATUS_OK = 0;
   static final byte STATUS_MALFORMED = 1;
 

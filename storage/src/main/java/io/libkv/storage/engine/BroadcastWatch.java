@@ -350,7 +350,7 @@ abstract class BroadcastWatch<T> implements Watch<T> {
           offer(state.delivered(e.toPair()));
         }
       } else {
-        for (ChangeEvent e : Subscriptions.replay(v, key, afterIndex)) {
+        for (ChangeEvent e : v.keyChangesAfter(key, afterIndex)) {
           offer(state.delivered(e.toPair()));
         }
       }

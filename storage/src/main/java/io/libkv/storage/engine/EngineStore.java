@@ -147,23 +147,15 @@ public final class EngineStore implements AsyncStore {
   @Override
   public List<KVPair> list(String directory) {
     String d = Keys.normalizeDirectory(directory);
-    List<KVPair> out =
-        read(
-            v -> {
-              List<KvEntry> children = v.listPrefix(d + "/");
-              if (children.isEmpty() && v.get(d) == null) {
-                return null;
-              }
-              List<KVPair> pairs = new ArrayList<>(children.size());
-              for (KvEntry e : children) {
-                pairs.add(e.toPair());
-              }
-              return pairs;
-            });
-    if (out == null) {
+    DirectoryListing listing = read(v -> v.listDirectory(d));
+    if (!listing.exists()) {
       throw new KeyNotFoundException(d);
     }
-    return out;
+    List<KVPair> pairs = new ArrayList<>(listing.children().size());
+    for (KvEntry e : listing.children()) {
+      pairs.add(e.toPair());
+    }
+    return pairs;
   }
 
   @Override
@@ -439,10 +431,13 @@ public final class EngineStore implements AsyncStore {
     }
   }
 
-  /** Waits, on the hub, until {@code key} is deleted after {@code afterRevision}. */
+  /**
+   * Waits, on the hub, until {@code key} is deleted after {@code afterRevision}; the key must exist
+   * at that revision and never be re-created (a lock's waiter key).
+   */
   Subscriptions.DeletionWait awaitDeletion(String key, long afterRevision) {
-    Subscriptions.DeletionWait w = new Subscriptions.DeletionWait(key, afterRevision);
-    awaitRegistration(hub.subscribe(w, 0));
+    Subscriptions.DeletionWait w = new Subscriptions.DeletionWait(key);
+    awaitRegistration(hub.subscribe(w, afterRevision));
     return w;
   }
 

@@ -4,7 +4,6 @@ import io.libkv.spi.Keys;
 import io.libkv.spi.WatchQueue;
 import io.libkv.store.KVPair;
 import io.libkv.store.StoreException;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,26 +29,6 @@ final class Subscriptions {
 
   private Subscriptions() {}
 
-  /** Replays history after {@code after} for one key, up to the view's revision. */
-  static List<ChangeEvent> replay(ReadView v, String key, long after) {
-    List<ChangeEvent> out = new ArrayList<>();
-    long pos = after;
-    long end = v.revision();
-    while (pos < end) {
-      HistoryPage page = v.changesAfter(pos, 1024);
-      for (ChangeEvent e : page.changes()) {
-        if (e.key().equals(key)) {
-          out.add(e);
-        }
-      }
-      if (page.scannedTo() <= pos) {
-        break;
-      }
-      pos = page.scannedTo();
-    }
-    return out;
-  }
-
   /** A key watch: the current pair or the replayed history first, then every change. */
   static final class KeyWatch extends WatchHub.Subscription {
     final WatchQueue<KVPair> queue;
@@ -64,18 +43,22 @@ final class Subscriptions {
     }
 
     @Override
-    void start(ReadView v) {
+    Runnable start(ReadView v) {
       if (afterIndex < 0) {
         KvEntry e = v.get(key);
-        if (e != null) {
-          queue.offer(state.delivered(e.toPair()));
-        }
-      } else {
-        for (ChangeEvent e : replay(v, key, afterIndex)) {
+        return () -> {
+          if (e != null) {
+            queue.offer(state.delivered(e.toPair()));
+          }
+        };
+      }
+      List<ChangeEvent> replay = v.keyChangesAfter(key, afterIndex);
+      return () -> {
+        for (ChangeEvent e : replay) {
           queue.offer(state.delivered(e.toPair()));
         }
         lastDelivered = afterIndex;
-      }
+      };
     }
 
     @Override
@@ -110,8 +93,9 @@ final class Subscriptions {
     }
 
     @Override
-    void start(ReadView v) {
-      queue.offer(state.load(v));
+    Runnable start(ReadView v) {
+      List<KvEntry> entries = v.listPrefix(key + "/");
+      return () -> queue.offer(state.load(entries));
     }
 
     @Override
@@ -152,7 +136,9 @@ final class Subscriptions {
     }
 
     @Override
-    void start(ReadView v) {}
+    Runnable start(ReadView v) {
+      return () -> {};
+    }
 
     @Override
     void onChange(ChangeEvent e) {}
@@ -164,30 +150,26 @@ final class Subscriptions {
     void fail(StoreException e) {}
   }
 
-  /** Completes when a key is deleted after a revision (a lock's predecessor, or its own waiter). */
+  /**
+   * Completes when a key is deleted (a lock's predecessor, or its own waiter). Waiter keys are
+   * never re-created, so a snapshot that lacks the key is one after its deletion: the hub starts
+   * this at a revision at which the key existed (see {@link EngineStore#awaitDeletion}).
+   */
   static final class DeletionWait extends WatchHub.Subscription {
     final CompletableFuture<Void> gone = new CompletableFuture<>();
-    private final long afterRevision;
 
-    DeletionWait(String key, long afterRevision) {
+    DeletionWait(String key) {
       super(key, false);
-      this.afterRevision = afterRevision;
     }
 
     @Override
-    void start(ReadView v) {
-      try {
-        for (ChangeEvent e : replay(v, key, afterRevision)) {
-          if (e.isDeletion()) {
-            gone.complete(null);
-          }
+    Runnable start(ReadView v) {
+      boolean absent = v.get(key) == null;
+      return () -> {
+        if (absent) {
+          gone.complete(null);
         }
-      } catch (HistoryCompactedException e) {
-        // Waiter keys are never re-created, so absence now means it was deleted.
-      }
-      if (v.get(key) == null) {
-        gone.complete(null);
-      }
+      };
     }
 
     @Override

@@ -56,6 +56,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   private final Map<String, List<Subscription>> byKey = new HashMap<>();
   private final List<Subscription> pending = new ArrayList<>();
   private long delivered;
+  private boolean resyncDue;
   private volatile boolean restored;
   private volatile boolean closed;
   // Broadcast mode only (null when polling a reader).
@@ -99,8 +100,9 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
    * Creates a hub that follows any {@link KvReader} by polling its history every {@code
    * pollInterval} while it has subscribers (for a store with no local engine, such as a client-only
    * Raft store whose reader queries the cluster), and starts its thread. Each poll is one {@code
-   * read} calling {@link ReadView#changesAfter} and {@link ReadView#revision}; a failing read is
-   * retried at the next poll (watches are not failed by a transient error).
+   * read} with one data call ({@link ReadView#changesAfter}), so a reader that fetches a snapshot
+   * per read answers it with one request; starting or resyncing a subscription is one such read
+   * too. A failing poll is retried at the next one (watches are not failed by a transient error).
    */
   public WatchHub(KvReader reader, String name, Duration pollInterval) {
     this.engine = null;
@@ -347,14 +349,10 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
         }
         if (restored) {
           restored = false;
-          source.read(
-              v -> {
-                for (Subscription s : subs) {
-                  s.resync(v);
-                }
-                delivered = v.revision();
-                return null;
-              });
+          resyncDue = true;
+        }
+        if (resyncDue) {
+          resyncAll();
         }
         if (!subs.isEmpty() && (engine == null || engine.lastRevision() > delivered)) {
           busy = source.read(this::dispatch);
@@ -376,18 +374,19 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     }
   }
 
-  /** Delivers a few pages of history; returns whether more may be waiting. */
+  /**
+   * Delivers a page of history; returns whether more may be waiting. One data call: the page and
+   * the revision it is compared with come from one snapshot.
+   */
   private boolean dispatch(ReadView v) {
     HistoryPage page;
     try {
       page = v.changesAfter(delivered, PAGE);
     } catch (HistoryCompactedException e) {
-      // The hub fell behind the bounded history: every subscriber resyncs from current state.
-      for (Subscription s : subs) {
-        s.resync(v);
-      }
-      delivered = v.revision();
-      return false;
+      // The hub fell behind the bounded history: every subscriber resyncs from current state,
+      // each with a read of its own (a read makes one data call).
+      resyncDue = true;
+      return true;
     }
     for (ChangeEvent e : page.changes()) {
       List<Subscription> exact = byKey.get(e.key());
@@ -410,42 +409,63 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     return delivered < v.revision();
   }
 
+  /**
+   * Every subscriber catches up from the current state, each from a snapshot of its own: the hub's
+   * position moves back to the oldest of them (a subscriber skips what it already has).
+   */
+  private void resyncAll() {
+    long oldest = Long.MAX_VALUE;
+    for (Subscription s : subs) {
+      long rev =
+          source.read(
+              v -> {
+                s.resync(v);
+                return v.revision();
+              });
+      oldest = Math.min(oldest, rev);
+    }
+    if (oldest != Long.MAX_VALUE) {
+      delivered = oldest;
+    }
+    resyncDue = false;
+  }
+
+  /** A subscriber's start state as read from one snapshot, delivered only if the hub accepts it. */
+  private record Start(Runnable delivery, long revision) {}
+
   private void startPending() {
-    source.read(
-        v -> {
-          long rev = v.revision();
-          List<Subscription> ready = new ArrayList<>();
-          for (Subscription s : pending) {
-            if (s.cancelled || s.minRevision <= rev) {
-              ready.add(s);
-            }
-          }
-          pending.removeAll(ready);
-          for (Subscription s : ready) {
-            if (s.cancelled) {
-              s.started.complete(null);
-              continue;
-            }
-            try {
-              s.start(v);
-              if (subs.isEmpty()) {
-                // Nobody was listening: the hub's position starts at this snapshot.
-                delivered = rev;
-              }
-              // Changes up to this snapshot are in the subscriber's start state; later ones come
-              // from dispatch, which never is past the snapshot (both run on this thread).
-              s.lastDelivered = Math.max(s.lastDelivered, rev);
-              subs.add(s);
-              if (!s.prefix) {
-                byKey.computeIfAbsent(s.key, k -> new ArrayList<>(2)).add(s);
-              }
-              s.started.complete(null);
-            } catch (RuntimeException e) {
-              s.started.completeExceptionally(e);
-            }
-          }
-          return null;
-        });
+    for (Subscription s : List.copyOf(pending)) {
+      if (s.cancelled) {
+        pending.remove(s);
+        s.started.complete(null);
+        continue;
+      }
+      if (engine != null && engine.lastRevision() < s.minRevision) {
+        continue;
+      }
+      Start start;
+      try {
+        start = source.read(v -> new Start(s.start(v), v.revision()));
+      } catch (RuntimeException e) {
+        pending.remove(s);
+        s.started.completeExceptionally(e);
+        continue;
+      }
+      if (start.revision() < s.minRevision) {
+        continue; // a snapshot from before the subscriber's first state: read again later
+      }
+      pending.remove(s);
+      start.delivery().run();
+      // Changes up to this snapshot are in the subscriber's start state; dispatch delivers the
+      // later ones, from the hub's position (moved back if this snapshot is older than it).
+      delivered = subs.isEmpty() ? start.revision() : Math.min(delivered, start.revision());
+      s.lastDelivered = Math.max(s.lastDelivered, start.revision());
+      subs.add(s);
+      if (!s.prefix) {
+        byKey.computeIfAbsent(s.key, k -> new ArrayList<>(2)).add(s);
+      }
+      s.started.complete(null);
+    }
   }
 
   /** Stops the hub thread; subscriptions still registered fail with a {@link StoreException}. */
@@ -513,8 +533,11 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       }
     }
 
-    /** Delivers the initial state (or replays history) from this snapshot. */
-    abstract void start(ReadView v);
+    /**
+     * Reads the initial state (or the history to replay) from this snapshot with one data call and
+     * no side effect; returns what delivers it, run by the hub once it accepts the snapshot.
+     */
+    abstract Runnable start(ReadView v);
 
     /** A change after {@link #lastDelivered}. */
     abstract void onChange(ChangeEvent e);
@@ -522,7 +545,10 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     /** The end of a page of changes. */
     void endOfPage() {}
 
-    /** History was lost or the engine was restored: catch up from the current state. */
+    /**
+     * History was lost or the engine was restored: catch up from the current state, read with one
+     * data call.
+     */
     abstract void resync(ReadView v);
 
     /** The hub is closing. */

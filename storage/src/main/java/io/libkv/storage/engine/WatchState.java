@@ -62,8 +62,13 @@ final class WatchState {
 
     /** Replaces the state with the directory's contents in {@code v}; returns the list to emit. */
     List<KVPair> load(ReadView v) {
+      return load(v.listPrefix(directory + "/"));
+    }
+
+    /** Replaces the state with {@code entries}, the directory's contents; returns the list. */
+    List<KVPair> load(List<KvEntry> entries) {
       state.clear();
-      for (KvEntry e : v.listPrefix(directory + "/")) {
+      for (KvEntry e : entries) {
         state.put(e.key(), e.toPair());
       }
       dirty = false;
