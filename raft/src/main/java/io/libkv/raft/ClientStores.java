@@ -52,7 +52,7 @@ final class ClientStores {
     RaftChannel<Command, CommandResult> channel =
         new RaftChannel<>(
             group,
-            (RequestRouter.Local) null,
+            null,
             settings,
             CommandCodec::encodeCommands,
             CommandCodec::decodeResults,
