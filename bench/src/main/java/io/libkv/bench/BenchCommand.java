@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
       "Example: bench --backends embedded,etcd,zk,lmdb --clients 1,64,512 --value-size 256"
           + " --keys 100000 --workload put,get --duration 30s --out bench/results"
     },
-    subcommands = {BenchCommand.Jmh.class, ScaleCommand.class})
+    subcommands = {BenchCommand.Jmh.class, ScaleCommand.class, TraceCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

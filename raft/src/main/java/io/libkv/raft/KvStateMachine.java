@@ -204,6 +204,10 @@ final class KvStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     ByteString data = entry.getStateMachineLogEntry().getLogData();
+    boolean leading = leader;
+    if (leading) {
+      StageTrace.mark(StageTrace.Stage.COMMIT, index);
+    }
     Message reply;
     try {
       byte[] payload = Wire.entryPayload(data, index);
@@ -228,6 +232,9 @@ final class KvStateMachine extends BaseStateMachine {
       throw new StoreException(why, e);
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
+    if (leading) {
+      StageTrace.mark(StageTrace.Stage.APPLIED, index);
+    }
     return CompletableFuture.completedFuture(reply);
   }
 
@@ -240,6 +247,7 @@ final class KvStateMachine extends BaseStateMachine {
    */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    StageTrace.leaderReceived(getId());
     ByteString content = request.getMessage().getContent();
     byte[] payload;
     try {
@@ -317,6 +325,7 @@ final class KvStateMachine extends BaseStateMachine {
 
   @Override
   public CompletableFuture<Message> query(Message request) {
+    StageTrace.mark(StageTrace.Stage.QUERY);
     try {
       return CompletableFuture.completedFuture(Wire.query(request.getContent(), state));
     } catch (MalformedEntryException e) {
