@@ -8,15 +8,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Completes futures once the local engine has applied a log index. A write acknowledged by the
  * leader is only finished, for a store on a follower, when this member has applied it too: then the
  * store's own reads, watches and lock waits (which read the local engine) see it.
  *
- * <p>Futures are completed on the common pool, never on the apply thread, so that what callers
- * chain onto them cannot slow the apply thread down.
+ * <p>Futures complete on the thread that applied the index (the member's apply thread), with no hop
+ * to another thread: what is chained onto them must be short and must not block (the store
+ * completes its callers' futures there, and hands any further sending to another thread).
  */
 final class AppliedIndexWaiter implements ApplyListener {
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
@@ -66,7 +66,7 @@ final class AppliedIndexWaiter implements ApplyListener {
       List<CompletableFuture<Void>> list = waiting.remove(e.getKey());
       if (list != null) {
         for (CompletableFuture<Void> f : list) {
-          f.completeAsync(() -> null, ForkJoinPool.commonPool());
+          f.complete(null);
         }
       }
     }

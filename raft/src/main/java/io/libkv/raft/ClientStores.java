@@ -52,12 +52,13 @@ final class ClientStores {
     RaftChannel<Command, CommandResult> channel =
         new RaftChannel<>(
             group,
-            null,
+            (RequestRouter.Local) null,
             settings,
             CommandCodec::encodeCommands,
             CommandCodec::decodeResults,
             EmbeddedNode::sizeOf,
-            null);
+            null,
+            Runnable::run);
     List<String> eps = channel.endpoints();
     TlsProbe probe = new TlsProbe(endpoints, settings.tls);
     long writeMs = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;

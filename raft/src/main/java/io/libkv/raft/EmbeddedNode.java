@@ -25,6 +25,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -73,6 +75,9 @@ public final class EmbeddedNode implements AutoCloseable {
   private final Consumer<Boolean> leadership;
   private final AppliedIndexWaiter applied;
   private final TlsProbe probe;
+  // Sends the writes that queued up behind an entry this member took and applied: never its
+  // apply thread, which completes those entries.
+  private final ExecutorService redrain;
   private final Set<Store> stores = ConcurrentHashMap.newKeySet();
   private final CountDownLatch closed = new CountDownLatch(1);
   // Counted down when the node is closed or its member stopped by itself.
@@ -123,16 +128,24 @@ public final class EmbeddedNode implements AutoCloseable {
     WatchHub h = null;
     LeaseReaper r = null;
     this.applied = new AppliedIndexWaiter(engine);
+    this.redrain =
+        Executors.newSingleThreadExecutor(
+            task -> {
+              Thread t = new Thread(task, "libkv-submit-" + id);
+              t.setDaemon(true);
+              return t;
+            });
     try {
       ch =
           new RaftChannel<>(
               group,
-              self.getId(),
+              member.asLocal(),
               settings,
               CommandCodec::encodeCommands,
               CommandCodec::decodeResults,
               EmbeddedNode::sizeOf,
-              applied::await);
+              applied::await,
+              redrain);
       h = new WatchHub(engine, id);
       RaftChannel<Command, CommandResult> c = ch;
       r = new LeaseReaper(engine, cmd -> submit(c, cmd), config.clock(), id);
@@ -146,6 +159,7 @@ public final class EmbeddedNode implements AutoCloseable {
       if (ch != null) {
         ch.close();
       }
+      redrain.shutdown();
       member.close();
       throw e;
     }
@@ -339,6 +353,7 @@ public final class EmbeddedNode implements AutoCloseable {
       reaper.close();
       hub.close();
       channel.close();
+      redrain.shutdown();
       applied.close(new StoreException("EMBEDDED node " + id() + " is closed"));
       member.close();
     } finally {
@@ -410,6 +425,11 @@ public final class EmbeddedNode implements AutoCloseable {
 
   RaftMember member() {
     return member;
+  }
+
+  /** The channel every store opened on this node shares. */
+  RaftChannel<Command, CommandResult> channel() {
+    return channel;
   }
 
   KvEngine engine() {

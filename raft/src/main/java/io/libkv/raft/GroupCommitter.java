@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,6 +50,7 @@ final class GroupCommitter<Q, R> {
   private final int maxQueuedBytes;
   private final long roomWaitNs;
   private final Function<Integer, RuntimeException> noRoom;
+  private final Executor redrain;
   private volatile Function<Throwable, RuntimeException> closedError;
 
   /** A committer without back-pressure. */
@@ -57,7 +60,16 @@ final class GroupCommitter<Q, R> {
       int maxBatch,
       int maxBatchBytes,
       int maxInFlight) {
-    this(sender, sizer, maxBatch, maxBatchBytes, maxInFlight, Integer.MAX_VALUE, 0, null);
+    this(
+        sender,
+        sizer,
+        maxBatch,
+        maxBatchBytes,
+        maxInFlight,
+        Integer.MAX_VALUE,
+        0,
+        null,
+        Runnable::run);
   }
 
   /**
@@ -65,6 +77,10 @@ final class GroupCommitter<Q, R> {
    *     in flight; {@link #submit} waits for room up to {@code roomWaitNs}, then fails the request
    *     with {@code noRoom.apply(maxQueuedBytes)}. A request larger than the bound waits for all of
    *     it.
+   * @param redrain runs the sending of what queued up while a batch was in flight, once its result
+   *     is in: {@code Runnable::run} sends on the thread that completed the batch; an executor
+   *     keeps that thread (e.g. a Raft member's apply thread) from sending. Callers' futures
+   *     complete on the completing thread either way.
    */
   GroupCommitter(
       Sender<Q, R> sender,
@@ -74,7 +90,8 @@ final class GroupCommitter<Q, R> {
       int maxInFlight,
       int maxQueuedBytes,
       long roomWaitNs,
-      Function<Integer, RuntimeException> noRoom) {
+      Function<Integer, RuntimeException> noRoom,
+      Executor redrain) {
     this.sender = sender;
     this.sizer = sizer;
     this.maxBatch = maxBatch;
@@ -84,6 +101,7 @@ final class GroupCommitter<Q, R> {
     this.room = new Semaphore(maxQueuedBytes);
     this.roomWaitNs = roomWaitNs;
     this.noRoom = noRoom;
+    this.redrain = redrain;
   }
 
   /**
@@ -203,7 +221,13 @@ final class GroupCommitter<Q, R> {
               batch.get(i).result.complete(results.get(i));
             }
           }
-          drain();
+          if (!queue.isEmpty()) {
+            try {
+              redrain.execute(this::drain);
+            } catch (RejectedExecutionException e) {
+              drain(); // the executor is shut down: the committer is closing
+            }
+          }
         });
   }
 }

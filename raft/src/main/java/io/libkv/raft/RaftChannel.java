@@ -3,6 +3,7 @@ package io.libkv.raft;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongFunction;
@@ -21,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One store's connection to the Raft group: writes go to the leader (Ratis finds it and follows
- * redirects), grouped by a {@link GroupCommitter}; linearizable reads first pass a ReadIndex
- * barrier, served by the local member when there is one. Thread-safe.
+ * One store's connection to the Raft group: writes, grouped by a {@link GroupCommitter}, go to the
+ * leader by the {@link RequestRouter} (straight into the local member while it leads); linearizable
+ * reads first pass a ReadIndex barrier, served by the local member when there is one. Thread-safe.
  */
 final class RaftChannel<Q, R> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftChannel.class);
@@ -36,6 +37,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   static final int MAX_QUEUED_BYTES = 64 << 20;
 
   private final RaftClient client;
+  private final RequestRouter router;
   private final RaftPeerId localPeer;
   private final List<String> endpoints;
   private final GroupCommitter<Q, R> writes;
@@ -46,22 +48,27 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * @param localPeer the member in this process whose state reads use, or {@code null} for none
+   * @param local the member in this process (writes go straight into it while it leads; reads use
+   *     its state), or {@code null} for none
    * @param encodeBatch turns a batch of encoded commands into one entry payload
    * @param decodeResults splits an entry's reply body into one encoded result per command
    * @param sizer estimates a command's encoded size, to bound an entry's size
    * @param awaitLocalApply completes once the local member has applied a log index (so a write is
    *     acknowledged only once the local copy has it), or {@code null} without a local member
+   * @param redrain sends the writes that queued up while others were in flight (see {@link
+   *     GroupCommitter}): a member's own executor, so that its apply thread, which completes the
+   *     entries it took, never sends
    */
   RaftChannel(
       RaftGroup group,
-      RaftPeerId localPeer,
+      RequestRouter.Local local,
       RaftSettings settings,
       Function<List<Q>, byte[]> encodeBatch,
       Function<byte[], List<R>> decodeResults,
       ToIntFunction<Q> sizer,
-      LongFunction<CompletableFuture<Void>> awaitLocalApply) {
-    this.localPeer = localPeer;
+      LongFunction<CompletableFuture<Void>> awaitLocalApply,
+      Executor redrain) {
+    this.localPeer = local == null ? null : local.id();
     this.readRetryNs = settings.connectionTimeout.toNanos();
     this.unorderedReads = settings.transport == org.apache.ratis.rpc.SupportedRpcType.GRPC;
     this.endpoints = group.getPeers().stream().map(Peers::endpoint).toList();
@@ -77,19 +84,31 @@ final class RaftChannel<Q, R> implements AutoCloseable {
             .setParameters(settings.parameters())
             .setRetryPolicy(retry);
     this.client = b.build();
+    this.router = new RequestRouter(group, client.getClientRpc(), settings.transport, local);
+    long writeTimeoutMs = settings.connectionTimeout.toMillis();
     this.writes =
         new GroupCommitter<>(
-            batch ->
-                client
-                    .async()
-                    .send(Wire.writes(encodeBatch.apply(batch)))
-                    .thenCompose(
-                        r -> {
-                          List<R> results = decodeResults.apply(Wire.body(check(r).getMessage()));
-                          return awaitLocalApply == null
-                              ? CompletableFuture.completedFuture(results)
-                              : awaitLocalApply.apply(r.getLogIndex()).thenApply(v -> results);
-                        }),
+            batch -> {
+              Message entry = Wire.writes(encodeBatch.apply(batch));
+              StageTrace.mark(StageTrace.Stage.SUBMIT);
+              return router
+                  .send(entry, writeTimeoutMs)
+                  .thenCompose(
+                      r -> {
+                        StageTrace.mark(StageTrace.Stage.REPLY);
+                        StageTrace.index(r.getLogIndex());
+                        List<R> results = decodeResults.apply(Wire.body(check(r).getMessage()));
+                        return awaitLocalApply == null
+                            ? CompletableFuture.completedFuture(results)
+                            : awaitLocalApply
+                                .apply(r.getLogIndex())
+                                .thenApply(
+                                    v -> {
+                                      StageTrace.mark(StageTrace.Stage.LOCAL_APPLIED);
+                                      return results;
+                                    });
+                      });
+            },
             sizer,
             settings.maxBatch,
             4 << 20,
@@ -103,7 +122,8 @@ final class RaftChannel<Q, R> implements AutoCloseable {
                         + " MiB of this store's writes already wait for the Raft group, which has"
                         + " not taken any within "
                         + settings.connectionTimeout
-                        + " (writers outpace the cluster; slow down or wait for the futures)"));
+                        + " (writers outpace the cluster; slow down or wait for the futures)"),
+            redrain);
     this.barriers =
         new GroupCommitter<>(
             batch ->
@@ -115,14 +135,19 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   }
 
   private CompletableFuture<Void> sendBarrier() {
+    StageTrace.mark(StageTrace.Stage.SUBMIT);
     return retrying(
         () ->
-            (!unorderedReads
-                    ? client.async().sendReadOnly(Wire.barrier())
-                    : localPeer == null
-                        ? client.async().sendReadOnlyUnordered(Wire.barrier())
-                        : client.async().sendReadOnlyUnordered(Wire.barrier(), localPeer))
-                .thenAccept(r -> Wire.body(check(r).getMessage())),
+            (localPeer != null
+                    ? router.queryLocal(Wire.barrier())
+                    : !unorderedReads
+                        ? client.async().sendReadOnly(Wire.barrier())
+                        : client.async().sendReadOnlyUnordered(Wire.barrier()))
+                .thenAccept(
+                    r -> {
+                      StageTrace.mark(StageTrace.Stage.REPLY);
+                      Wire.body(check(r).getMessage());
+                    }),
         System.nanoTime() + readRetryNs);
   }
 
@@ -213,6 +238,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
    */
   CompletableFuture<List<Wire.Answer>> queryBatch(List<byte[]> requests, boolean linearizable) {
     Message m = Wire.readBatch(requests);
+    StageTrace.mark(StageTrace.Stage.SUBMIT);
     return retrying(
         () ->
             (linearizable
@@ -220,8 +246,17 @@ final class RaftChannel<Q, R> implements AutoCloseable {
                         ? client.async().sendReadOnlyUnordered(m)
                         : client.async().sendReadOnly(m))
                     : client.async().sendReadOnlyNonLinearizable(m))
-                .thenApply(r -> Wire.answers(Wire.body(check(r).getMessage()), requests.size())),
+                .thenApply(
+                    r -> {
+                      StageTrace.mark(StageTrace.Stage.REPLY);
+                      return Wire.answers(Wire.body(check(r).getMessage()), requests.size());
+                    }),
         System.nanoTime() + readRetryNs);
+  }
+
+  /** The router of this channel's requests. */
+  RequestRouter router() {
+    return router;
   }
 
   /** The blocking admin and client API, for membership changes and tests. */
@@ -243,6 +278,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    router.close();
     RuntimeException closed = new io.libkv.store.StoreException("the store is closed");
     writes.close(t -> closed);
     barriers.close(t -> closed);

@@ -9,8 +9,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
@@ -213,6 +215,45 @@ final class RaftMember implements AutoCloseable {
     } catch (IOException e) {
       return -1;
     }
+  }
+
+  /** This member as a {@link RequestRouter} sees it: entries go straight into it while it leads. */
+  RequestRouter.Local asLocal() {
+    return new RequestRouter.Local() {
+      private volatile RaftClientAsynchronousProtocol division;
+
+      @Override
+      public RaftPeerId id() {
+        return self.getId();
+      }
+
+      @Override
+      public boolean leads() {
+        return stateMachine.isLeader();
+      }
+
+      @Override
+      public RaftClientAsynchronousProtocol server() throws IOException {
+        RaftClientAsynchronousProtocol d = division;
+        if (d == null) {
+          // Ratis' division takes requests on the calling thread; the server would hand each to
+          // its client executor and wait for it.
+          RaftServer.Division div = server.getDivision(group.getGroupId());
+          d = div instanceof RaftClientAsynchronousProtocol p ? p : server;
+          division = d;
+        }
+        return d;
+      }
+
+      @Override
+      public RaftPeerId leader() {
+        try {
+          return server.getDivision(group.getGroupId()).getInfo().getLeaderId();
+        } catch (IOException e) {
+          return null;
+        }
+      }
+    };
   }
 
   /** Adds a listener told of every leadership change of this member (from Ratis' threads). */

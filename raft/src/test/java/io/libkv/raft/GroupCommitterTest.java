@@ -162,7 +162,8 @@ class GroupCommitterTest {
             1,
             25,
             TimeUnit.MILLISECONDS.toNanos(200),
-            max -> new IllegalStateException("full at " + max));
+            max -> new IllegalStateException("full at " + max),
+            Runnable::run);
     CompletableFuture<Integer> first = gc.submit(1); // sent
     CompletableFuture<Integer> second = gc.submit(2); // queued: 20 of 25 bytes taken
     CompletableFuture<Integer> third = gc.submit(3); // no room within 200 ms
@@ -184,5 +185,48 @@ class GroupCommitterTest {
     }
     replies.get(2).complete(List.of(-4));
     assertEquals(-4, fourth.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void whatQueuedBehindABatchIsSentByTheRedrainExecutorNotTheCompletingThread() throws Exception {
+    List<String> senders = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<CompletableFuture<List<Integer>>> replies =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.ExecutorService redrain =
+        java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "redrain"));
+    try {
+      GroupCommitter<Integer, Integer> gc =
+          new GroupCommitter<>(
+              batch -> {
+                senders.add(Thread.currentThread().getName());
+                CompletableFuture<List<Integer>> r = new CompletableFuture<>();
+                replies.add(r);
+                return r;
+              },
+              i -> 1,
+              100,
+              100,
+              1,
+              Integer.MAX_VALUE,
+              0,
+              max -> new IllegalStateException("full"),
+              redrain);
+      CompletableFuture<Integer> first = gc.submit(1); // sent by this thread
+      CompletableFuture<Integer> second = gc.submit(2); // queued: one batch in flight at most
+      assertEquals(List.of(Thread.currentThread().getName()), senders);
+      Thread completer = new Thread(() -> replies.get(0).complete(List.of(10)), "completer");
+      completer.start();
+      completer.join();
+      assertEquals(10, first.get(10, TimeUnit.SECONDS));
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (senders.size() < 2 && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+      assertEquals("redrain", senders.get(1), "the queued batch's sender thread");
+      replies.get(1).complete(List.of(20));
+      assertEquals(20, second.get(10, TimeUnit.SECONDS));
+    } finally {
+      redrain.shutdownNow();
+    }
   }
 }

@@ -1,0 +1,257 @@
+package io.libkv.raft;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.ratis.client.RaftClientRpc;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.rpc.CallId;
+import org.apache.ratis.rpc.SupportedRpcType;
+
+/**
+ * Takes a store's requests to the Raft group by the shortest way. A write entry goes straight into
+ * this process's own Raft member when it leads (no transport and none of its threads), else over
+ * the client transport to the member last known to lead. A {@code NotLeaderException} redirects to
+ * the leader it names; no leader yet, a closed or unreachable member, a leader not ready or
+ * stepping down, or a timeout is retried every {@link #RETRY_SLEEP_MS} until the deadline. A
+ * linearizable query from a store on a member goes straight into that member ({@link #queryLocal}),
+ * which takes the ReadIndex itself or from the leader.
+ *
+ * <p>Every attempt of one entry sends the same request (this router's client id and the entry's
+ * call id): a leader that already holds the entry (appended by a leader that stepped down before
+ * answering) answers the resend from Ratis' retry cache rather than append it twice, as it does for
+ * Ratis' own client (a new leader takes requests only once it has applied every earlier entry).
+ * Entries leave in call order and a member appends them as they arrive; entries that failed are
+ * resent in the order their failures came back.
+ *
+ * <p>Thread-safe. Replies complete on the thread that learns them: the local member's apply thread
+ * for an entry it took, a transport thread otherwise.
+ */
+final class RequestRouter {
+  static final long RETRY_SLEEP_MS = 100;
+
+  /** This process's member, for direct submission. */
+  interface Local {
+    RaftPeerId id();
+
+    /** Whether the member leads and is ready to take entries. */
+    boolean leads();
+
+    /** The member's Raft server division, which takes client requests directly. */
+    RaftClientAsynchronousProtocol server() throws IOException;
+
+    /** The leader the member knows of, or {@code null}. */
+    RaftPeerId leader();
+  }
+
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong rotation = new AtomicLong();
+  private final RaftGroup group;
+  private final List<RaftPeerId> peers;
+  private final RaftClientRpc rpc;
+  private final boolean unordered;
+  private final Local local;
+  private volatile RaftPeerId leader;
+  private volatile boolean closed;
+  // Attempts of write entries: into the local member, over the transport; redirects followed.
+  private final LongAdder localAttempts = new LongAdder();
+  private final LongAdder remoteAttempts = new LongAdder();
+  private final LongAdder redirects = new LongAdder();
+
+  /**
+   * @param rpc the client transport (a Ratis client's), for members other than {@code local}
+   * @param local this process's member, or {@code null} for a client-only store
+   */
+  RequestRouter(RaftGroup group, RaftClientRpc rpc, SupportedRpcType transport, Local local) {
+    this.group = group;
+    this.peers = group.getPeers().stream().map(RaftPeer::getId).toList();
+    this.rpc = rpc;
+    this.unordered = transport == SupportedRpcType.GRPC;
+    this.local = local;
+  }
+
+  /**
+   * Sends one write entry; completes with the successful reply, or fails with the last attempt's
+   * failure once {@code timeoutMs} have passed (a {@link StateMachineException}, the state
+   * machine's refusal, at once).
+   */
+  CompletableFuture<RaftClientReply> send(Message entry, long timeoutMs) {
+    // Ratis' JVM-wide call ids: the transport's reply map is shared with the Ratis client whose
+    // transport this is, and keyed by call id.
+    long callId = CallId.getAndIncrement();
+    CompletableFuture<RaftClientReply> out = new CompletableFuture<>();
+    attempt(entry, callId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs), out);
+    return out;
+  }
+
+  /**
+   * Sends a linearizable read-only query straight to this process's member, which takes the
+   * ReadIndex itself when it leads and asks the leader for it otherwise.
+   *
+   * @throws IllegalStateException if there is no local member
+   */
+  CompletableFuture<RaftClientReply> queryLocal(Message query) {
+    if (local == null) {
+      throw new IllegalStateException("no local member");
+    }
+    try {
+      return local
+          .server()
+          .submitClientRequestAsync(
+              RaftClientRequest.newBuilder()
+                  .setClientId(clientId)
+                  .setServerId(local.id())
+                  .setGroupId(group.getGroupId())
+                  .setCallId(CallId.getAndIncrement())
+                  .setMessage(query)
+                  .setType(RaftClientRequest.readRequestType())
+                  .build());
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  void close() {
+    closed = true;
+  }
+
+  /** How many write attempts went into the local member. */
+  long localAttempts() {
+    return localAttempts.sum();
+  }
+
+  /** How many write attempts went over the transport. */
+  long remoteAttempts() {
+    return remoteAttempts.sum();
+  }
+
+  /** How many {@code NotLeaderException} redirects were followed. */
+  long redirects() {
+    return redirects.sum();
+  }
+
+  private void attempt(
+      Message entry, long callId, long deadlineNs, CompletableFuture<RaftClientReply> out) {
+    CompletableFuture<RaftClientReply> f;
+    RaftPeerId target;
+    try {
+      if (local != null && local.leads()) {
+        target = local.id();
+        localAttempts.increment();
+        f = local.server().submitClientRequestAsync(request(entry, callId, target));
+      } else {
+        target = target();
+        RaftClientRequest r = request(entry, callId, target);
+        remoteAttempts.increment();
+        f = unordered ? rpc.sendRequestAsyncUnordered(r) : rpc.sendRequestAsync(r);
+      }
+    } catch (IOException | RuntimeException e) {
+      target = null;
+      f = CompletableFuture.failedFuture(e);
+    }
+    RaftPeerId sentTo = target;
+    f.whenComplete(
+        (reply, error) -> {
+          Throwable e = error != null ? RatisErrors.unwrap(error) : failure(reply);
+          if (e == null) {
+            leader = sentTo;
+            out.complete(reply);
+            return;
+          }
+          boolean redirected = false;
+          if (sentTo != null && (local == null || !sentTo.equals(local.id()))) {
+            // As Ratis' own client does: a stream that carried a NotLeader, LeaderNotReady or
+            // closed reply is dead; a fresh connection is made for the next attempt.
+            rpc.handleException(
+                sentTo,
+                e,
+                e instanceof NotLeaderException
+                    || e instanceof LeaderNotReadyException
+                    || e instanceof AlreadyClosedException);
+          }
+          if (e instanceof NotLeaderException nle) {
+            RaftPeer suggested = nle.getSuggestedLeader();
+            RaftPeerId next = suggested == null ? null : suggested.getId();
+            redirected = next != null && !next.equals(sentTo);
+            leader = redirected ? next : null;
+          } else if (retriable(e) && sentTo != null && sentTo.equals(leader)) {
+            leader = null; // unreachable or not ready: look elsewhere next time
+          }
+          if (!retriable(e) || closed || System.nanoTime() - deadlineNs > 0) {
+            out.completeExceptionally(e);
+            return;
+          }
+          if (redirected) {
+            redirects.increment();
+            attempt(entry, callId, deadlineNs, out);
+          } else {
+            CompletableFuture.delayedExecutor(RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)
+                .execute(() -> attempt(entry, callId, deadlineNs, out));
+          }
+        });
+  }
+
+  /** The member to try: the last known leader, the local member's idea of it, or the next peer. */
+  private RaftPeerId target() {
+    RaftPeerId l = leader;
+    if (l != null) {
+      return l;
+    }
+    if (local != null) {
+      RaftPeerId known = local.leader();
+      if (known != null) {
+        return known;
+      }
+    }
+    // Round robin over the peers while no leader is known.
+    return peers.get((int) Math.floorMod(rotation.getAndIncrement(), (long) peers.size()));
+  }
+
+  private RaftClientRequest request(Message entry, long callId, RaftPeerId server) {
+    return RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(server)
+        .setGroupId(group.getGroupId())
+        .setCallId(callId)
+        .setMessage(entry)
+        .setType(RaftClientRequest.writeRequestType())
+        .build();
+  }
+
+  private static Throwable failure(RaftClientReply reply) {
+    if (reply == null) {
+      return new IOException("no reply");
+    }
+    if (reply.isSuccess()) {
+      return null;
+    }
+    return reply.getException() != null
+        ? reply.getException()
+        : new IOException("Raft request failed without an exception: " + reply);
+  }
+
+  /** Whether another attempt of the same request may succeed. */
+  private boolean retriable(Throwable e) {
+    if (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e instanceof IOException
+        && !(e instanceof StateMachineException)
+        && !(e instanceof AlreadyClosedException && closed);
+  }
+}

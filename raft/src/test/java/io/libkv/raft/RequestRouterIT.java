@@ -1,0 +1,167 @@
+package io.libkv.raft;
+
+import static io.libkv.raft.EmbeddedClusterIT.waitUntil;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.libkv.store.AsyncStore;
+import io.libkv.store.KVPair;
+import io.libkv.store.Store;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Where a member's stores send their writes: straight into their own member while it leads, to the
+ * leader over the transport otherwise, and to the new leader after a leader change.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RequestRouterIT {
+  @TempDir Path dir;
+
+  private static byte[] b(String s) {
+    return s.getBytes(UTF_8);
+  }
+
+  private static RequestRouter router(EmbeddedNode n) {
+    return n.channel().router();
+  }
+
+  @Test
+  void theLeadersStoresWriteIntoTheirOwnMemberAndFollowersStoresGoToTheLeader() throws Exception {
+    try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
+      EmbeddedNode leader = cluster.awaitLeader();
+      EmbeddedNode follower =
+          cluster.node(
+              cluster.runningIds().stream()
+                  .filter(id -> !id.equals(leader.id()))
+                  .findFirst()
+                  .get());
+      long leaderLocal = router(leader).localAttempts();
+      long leaderRemote = router(leader).remoteAttempts();
+      long followerLocal = router(follower).localAttempts();
+      long followerRemote = router(follower).remoteAttempts();
+      try (Store onLeader = leader.openStore();
+          Store onFollower = follower.openStore()) {
+        for (int i = 0; i < 20; i++) {
+          onLeader.put("route/leader/" + i, b("l" + i), null);
+          onFollower.put("route/follower/" + i, b("f" + i), null);
+        }
+        // Each blocking put is one entry: 20 into the leader's own member, none over the wire;
+        // the follower's 20 went over the transport (it never leads here).
+        assertTrue(
+            router(leader).localAttempts() - leaderLocal >= 20,
+            "leader's local attempts " + (router(leader).localAttempts() - leaderLocal));
+        assertEquals(leaderRemote, router(leader).remoteAttempts(), "leader's remote attempts");
+        assertEquals(followerLocal, router(follower).localAttempts(), "follower's local attempts");
+        assertTrue(router(follower).remoteAttempts() - followerRemote >= 20);
+        // Each store reads its own writes and the other's (its member applied them first).
+        for (int i = 0; i < 20; i++) {
+          assertArrayEquals(b("l" + i), onFollower.get("route/leader/" + i).value());
+          assertArrayEquals(b("f" + i), onLeader.get("route/follower/" + i).value());
+        }
+      }
+    }
+  }
+
+  @Test
+  void afterALeaderTransferWritesFollowTheNewLeaderAndEachIsAppliedOnce() throws Exception {
+    try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
+      EmbeddedNode oldLeader = cluster.awaitLeader();
+      List<String> others = new ArrayList<>(cluster.runningIds());
+      others.remove(oldLeader.id());
+      EmbeddedNode next = cluster.node(others.get(0));
+      EmbeddedNode third = cluster.node(others.get(1));
+      try (Store onOld = oldLeader.openStore();
+          Store onNext = next.openStore();
+          Store onThird = third.openStore()) {
+        // Every store learns the current leader.
+        onOld.put("transfer/warm/old", b("1"), null);
+        onNext.put("transfer/warm/next", b("1"), null);
+        onThird.put("transfer/warm/third", b("1"), null);
+        long thirdRedirects = router(third).redirects();
+
+        RaftClientReply r =
+            oldLeader
+                .channel()
+                .client()
+                .admin()
+                .transferLeadership(RaftPeerId.valueOf(next.id()), 20_000);
+        assertTrue(r.isSuccess(), "transfer: " + r);
+        waitUntil(next::isLeader, Duration.ofSeconds(30), next.id() + " to lead");
+        assertNotEquals(true, oldLeader.isLeader());
+
+        long nextLocal = router(next).localAttempts();
+        long oldRemote = router(oldLeader).remoteAttempts();
+        // The third member's store still believes in the old leader: it is redirected.
+        onThird.put("transfer/third", b("t"), null);
+        KVPair v = onThird.get("transfer/third");
+        assertTrue(
+            router(third).redirects() > thirdRedirects,
+            "the third member's store followed a NotLeaderException redirect");
+        // The new leader's store now writes into its own member; the old one's goes over the wire.
+        onNext.put("transfer/next", b("n"), null);
+        onOld.put("transfer/old", b("o"), null);
+        assertTrue(router(next).localAttempts() > nextLocal, "new leader's store went local");
+        assertTrue(
+            router(oldLeader).remoteAttempts() > oldRemote, "old leader's store went remote");
+
+        // A CAS counter raced from all three stores: each increment is applied exactly once (a
+        // resent entry is answered from Ratis' retry cache, not appended twice).
+        Store[] all = {onOld, onNext, onThird};
+        onOld.put("transfer/counter", b("0"), null);
+        int increments = 0;
+        for (int i = 0; i < 30; i++) {
+          Store s = all[i % 3];
+          while (true) {
+            KVPair cur = s.get("transfer/counter");
+            int n = Integer.parseInt(new String(cur.value(), UTF_8));
+            try {
+              s.atomicPut("transfer/counter", b(Integer.toString(n + 1)), cur, null);
+              increments++;
+              break;
+            } catch (io.libkv.store.KeyModifiedException e) {
+              // raced: read again
+            }
+          }
+        }
+        assertEquals(
+            Integer.toString(increments),
+            new String(onThird.get("transfer/counter").value(), UTF_8));
+        assertTrue(v.lastIndex() > 0);
+      }
+    }
+  }
+
+  @Test
+  void pipelinedWritesThroughTheLeadersStoreApplyInCallOrder() throws Exception {
+    try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
+      EmbeddedNode leader = cluster.awaitLeader();
+      try (Store s = leader.openStore()) {
+        AsyncStore a = (AsyncStore) s;
+        List<CompletableFuture<KVPair>> fs = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+          fs.add(a.putAsync("order/k", b(Integer.toString(i)), null));
+        }
+        long last = 0;
+        for (CompletableFuture<KVPair> f : fs) {
+          long index = f.get(60, TimeUnit.SECONDS).lastIndex();
+          assertTrue(index > last, "indexes grow in call order: " + index + " after " + last);
+          last = index;
+        }
+        assertArrayEquals(b("1999"), s.get("order/k").value());
+      }
+    }
+  }
+}
