@@ -2,6 +2,10 @@ package io.libkv.cli;
 
 import io.libkv.bench.BenchCommand;
 import io.libkv.jepsen.JepsenCommand;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "libkv",
     mixinStandardHelpOptions = true,
-    version = "libkv-java 0.1.0-SNAPSHOT",
+    versionProvider = LibkvCli.BuildVersion.class,
     description = "libkv-java: one key-value Store API, and an embedded Raft-replicated store.",
     subcommands = {
       DemoCommand.class,
@@ -49,5 +53,40 @@ public final class LibkvCli implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /**
+   * The version the build wrote into {@code io/libkv/cli/version.properties} (Maven resource
+   * filtering of {@code src/main/resources-filtered}).
+   */
+  static final class BuildVersion implements CommandLine.IVersionProvider {
+    static final String RESOURCE = "/io/libkv/cli/version.properties";
+
+    @Override
+    public String[] getVersion() {
+      return new String[] {"libkv-java " + version()};
+    }
+
+    /**
+     * Returns the project version this command line was built as.
+     *
+     * @throws IllegalStateException if the build did not write the resource
+     */
+    static String version() {
+      Properties p = new Properties();
+      try (InputStream in = LibkvCli.class.getResourceAsStream(RESOURCE)) {
+        if (in == null) {
+          throw new IllegalStateException(RESOURCE + " is missing from the class path");
+        }
+        p.load(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + RESOURCE, e);
+      }
+      String v = p.getProperty("version");
+      if (v == null || v.isBlank() || v.startsWith("${")) {
+        throw new IllegalStateException(RESOURCE + " holds no version the build filled in: " + v);
+      }
+      return v;
+    }
   }
 }
