@@ -39,12 +39,13 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   private final RaftClient client;
   private final RequestRouter router;
   private final RaftPeerId localPeer;
+  private final RequestRouter.Local local;
+  private final LongFunction<CompletableFuture<Void>> awaitLocalApply;
+  private final boolean localReadIndex;
   private final List<String> endpoints;
   private final GroupCommitter<Q, R> writes;
   private final GroupCommitter<Boolean, Boolean> barriers;
   private final long readRetryNs;
-  // Ratis' Netty client has no unordered requests: reads then go, ordered, to the leader.
-  private final boolean unorderedReads;
   private volatile boolean closed;
 
   /**
@@ -69,8 +70,12 @@ final class RaftChannel<Q, R> implements AutoCloseable {
       LongFunction<CompletableFuture<Void>> awaitLocalApply,
       Executor redrain) {
     this.localPeer = local == null ? null : local.id();
+    this.local = local;
+    this.awaitLocalApply = awaitLocalApply;
+    // Ratis 3.3.0's Netty transport cannot carry a follower's ReadIndex request to the leader:
+    // there a follower's barrier goes to the leader and the store waits for its own copy.
+    this.localReadIndex = settings.transport == org.apache.ratis.rpc.SupportedRpcType.GRPC;
     this.readRetryNs = settings.connectionTimeout.toNanos();
-    this.unorderedReads = settings.transport == org.apache.ratis.rpc.SupportedRpcType.GRPC;
     this.endpoints = group.getPeers().stream().map(Peers::endpoint).toList();
     int attempts = (int) Math.max(1, settings.connectionTimeout.toMillis() / RETRY_SLEEP_MS);
     RetryPolicy retry =
@@ -131,23 +136,38 @@ final class RaftChannel<Q, R> implements AutoCloseable {
             c -> 1,
             Integer.MAX_VALUE,
             Integer.MAX_VALUE,
-            1);
+            1,
+            Integer.MAX_VALUE,
+            0,
+            null,
+            // A local member completes a ReadIndex inside Ratis (under its ReadIndex lock): the
+            // next barrier must not enter Ratis from there.
+            redrain);
   }
 
   private CompletableFuture<Void> sendBarrier() {
     StageTrace.mark(StageTrace.Stage.SUBMIT);
     return retrying(
         () ->
-            (localPeer != null
-                    ? router.queryLocal(Wire.barrier())
-                    : !unorderedReads
-                        ? client.async().sendReadOnly(Wire.barrier())
-                        : client.async().sendReadOnlyUnordered(Wire.barrier()))
-                .thenAccept(
-                    r -> {
-                      StageTrace.mark(StageTrace.Stage.REPLY);
-                      Wire.body(check(r).getMessage());
-                    }),
+            localPeer != null && (localReadIndex || local.leads())
+                ? router
+                    .queryLocal(Wire.barrier())
+                    .thenAccept(
+                        r -> {
+                          StageTrace.mark(StageTrace.Stage.REPLY);
+                          Wire.body(check(r).getMessage());
+                        })
+                : router
+                    .query(Wire.barrier(), true)
+                    .thenCompose(
+                        r -> {
+                          StageTrace.mark(StageTrace.Stage.REPLY);
+                          long applied = Wire.barrierIndex(Wire.body(check(r).getMessage()));
+                          // Answered by another member: the local copy must reach its state.
+                          return awaitLocalApply == null
+                              ? CompletableFuture.completedFuture(null)
+                              : awaitLocalApply.apply(applied);
+                        }),
         System.nanoTime() + readRetryNs);
   }
 
@@ -223,11 +243,8 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   CompletableFuture<byte[]> query(byte[] request, boolean linearizable) {
     return retrying(
         () ->
-            (linearizable
-                    ? (unorderedReads
-                        ? client.async().sendReadOnlyUnordered(Wire.read(request))
-                        : client.async().sendReadOnly(Wire.read(request)))
-                    : client.async().sendReadOnlyNonLinearizable(Wire.read(request)))
+            router
+                .query(Wire.read(request), linearizable)
                 .thenApply(r -> Wire.body(check(r).getMessage())),
         System.nanoTime() + readRetryNs);
   }
@@ -241,11 +258,8 @@ final class RaftChannel<Q, R> implements AutoCloseable {
     StageTrace.mark(StageTrace.Stage.SUBMIT);
     return retrying(
         () ->
-            (linearizable
-                    ? (unorderedReads
-                        ? client.async().sendReadOnlyUnordered(m)
-                        : client.async().sendReadOnly(m))
-                    : client.async().sendReadOnlyNonLinearizable(m))
+            router
+                .query(m, linearizable)
                 .thenApply(
                     r -> {
                       StageTrace.mark(StageTrace.Stage.REPLY);

@@ -173,25 +173,7 @@ final class RequestRouter {
             out.complete(reply);
             return;
           }
-          boolean redirected = false;
-          if (sentTo != null && (local == null || !sentTo.equals(local.id()))) {
-            // As Ratis' own client does: a stream that carried a NotLeader, LeaderNotReady or
-            // closed reply is dead; a fresh connection is made for the next attempt.
-            rpc.handleException(
-                sentTo,
-                e,
-                e instanceof NotLeaderException
-                    || e instanceof LeaderNotReadyException
-                    || e instanceof AlreadyClosedException);
-          }
-          if (e instanceof NotLeaderException nle) {
-            RaftPeer suggested = nle.getSuggestedLeader();
-            RaftPeerId next = suggested == null ? null : suggested.getId();
-            redirected = next != null && !next.equals(sentTo);
-            leader = redirected ? next : null;
-          } else if (retriable(e) && sentTo != null && sentTo.equals(leader)) {
-            leader = null; // unreachable or not ready: look elsewhere next time
-          }
+          boolean redirected = learn(sentTo, e);
           if (!retriable(e) || closed || System.nanoTime() - deadlineNs > 0) {
             out.completeExceptionally(e);
             return;
@@ -203,6 +185,69 @@ final class RequestRouter {
             CompletableFuture.delayedExecutor(RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)
                 .execute(() -> attempt(entry, callId, deadlineNs, out));
           }
+        });
+  }
+
+  /**
+   * Learns from a failed attempt sent to {@code sentTo}: renews a transport stream the failure
+   * killed, and moves the leader this router believes in. Returns whether the failure named another
+   * member as the leader.
+   */
+  private boolean learn(RaftPeerId sentTo, Throwable e) {
+    if (sentTo != null && (local == null || !sentTo.equals(local.id()))) {
+      // As Ratis' own client does: a stream that carried a NotLeader, LeaderNotReady or closed
+      // reply is dead; a fresh connection is made for the next attempt.
+      rpc.handleException(
+          sentTo,
+          e,
+          e instanceof NotLeaderException
+              || e instanceof LeaderNotReadyException
+              || e instanceof AlreadyClosedException);
+    }
+    if (e instanceof NotLeaderException nle) {
+      RaftPeer suggested = nle.getSuggestedLeader();
+      RaftPeerId next = suggested == null ? null : suggested.getId();
+      boolean redirected = next != null && !next.equals(sentTo);
+      leader = redirected ? next : null;
+      return redirected;
+    }
+    if (retriable(e) && sentTo != null && sentTo.equals(leader)) {
+      leader = null; // unreachable or not ready: look elsewhere next time
+    }
+    return false;
+  }
+
+  /**
+   * Sends a read-only query of a client-only store, once, to the member this router believes leads
+   * (where a linearizable read takes its ReadIndex in one hop, and a stale one reads the leader's
+   * state); the caller retries a failure. Reads and writes of one store so share what they learn of
+   * the leader.
+   */
+  CompletableFuture<RaftClientReply> query(Message query, boolean linearizable) {
+    RaftPeerId target = target();
+    RaftClientRequest r =
+        RaftClientRequest.newBuilder()
+            .setClientId(clientId)
+            .setServerId(target)
+            .setGroupId(group.getGroupId())
+            .setCallId(CallId.getAndIncrement())
+            .setMessage(query)
+            .setType(RaftClientRequest.readRequestType(!linearizable))
+            .build();
+    CompletableFuture<RaftClientReply> f;
+    try {
+      f = unordered ? rpc.sendRequestAsyncUnordered(r) : rpc.sendRequestAsync(r);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    return f.handle(
+        (reply, error) -> {
+          Throwable e = error != null ? RatisErrors.unwrap(error) : failure(reply);
+          if (e == null) {
+            return reply;
+          }
+          learn(target, e);
+          throw e instanceof CompletionException ce ? ce : new CompletionException(e);
         });
   }
 

@@ -18,6 +18,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * query     : [VERSION][QUERY_BARRIER]  or  [VERSION][QUERY_READ][read request]
  *             or  [VERSION][QUERY_READ_BATCH][count: int]{[length: int][read request]}*count
  * reply     : [STATUS_OK][body]  or  [STATUS_MALFORMED][UTF-8 reason]
+ *             a barrier's body: [applied index: long]
  *             a batch's body: {[status][length: int][body or UTF-8 reason]}*count
  * </pre>
  *
@@ -43,7 +44,10 @@ final class Wire {
         ByteString.copyFrom(new byte[] {VERSION, ENTRY_WRITES}).concat(ByteString.copyFrom(batch)));
   }
 
-  /** The query that only waits for the ReadIndex; its reply has an empty body. */
+  /**
+   * The query that only waits for the ReadIndex; its reply's body is the answering member's applied
+   * index (8 bytes), at or past the ReadIndex.
+   */
   static Message barrier() {
     return Message.valueOf(ByteString.copyFrom(new byte[] {VERSION, QUERY_BARRIER}));
   }
@@ -141,7 +145,7 @@ final class Wire {
       throw new MalformedEntryException("query has a bad header", null);
     }
     return switch (q.byteAt(1)) {
-      case QUERY_BARRIER -> ok(new byte[0]);
+      case QUERY_BARRIER -> ok(ByteBuffer.allocate(8).putLong(state.appliedIndex()).array());
       case QUERY_READ -> ok(state.query(q.substring(2).toByteArray()));
       case QUERY_READ_BATCH -> ok(serveBatch(q.substring(2).asReadOnlyByteBuffer(), state));
       default -> throw new MalformedEntryException("query has unknown kind " + q.byteAt(1), null);
@@ -188,6 +192,11 @@ final class Wire {
       out.writeBytes(body);
     }
     return out.toByteArray();
+  }
+
+  /** The applied index in a barrier's reply body; 0 from a member that sent none. */
+  static long barrierIndex(byte[] body) {
+    return body.length >= 8 ? ByteBuffer.wrap(body).getLong() : 0;
   }
 
   static Message ok(byte[] body) {

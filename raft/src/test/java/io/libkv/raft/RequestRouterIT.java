@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.store.AsyncStore;
+import io.libkv.store.Config;
 import io.libkv.store.KVPair;
 import io.libkv.store.Store;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Where a member's stores send their writes: straight into their own member while it leads, to the
@@ -38,9 +41,13 @@ class RequestRouterIT {
     return n.channel().router();
   }
 
-  @Test
-  void theLeadersStoresWriteIntoTheirOwnMemberAndFollowersStoresGoToTheLeader() throws Exception {
-    try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
+  @ParameterizedTest
+  @ValueSource(strings = {"grpc", "netty"})
+  void theLeadersStoresWriteIntoTheirOwnMemberAndFollowersStoresGoToTheLeader(String transport)
+      throws Exception {
+    Config config = Config.builder().option(RaftSettings.TRANSPORT, transport).build();
+    try (EmbeddedCluster cluster =
+        EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
       EmbeddedNode leader = cluster.awaitLeader();
       EmbeddedNode follower =
           cluster.node(
@@ -70,6 +77,12 @@ class RequestRouterIT {
         for (int i = 0; i < 20; i++) {
           assertArrayEquals(b("l" + i), onFollower.get("route/leader/" + i).value());
           assertArrayEquals(b("f" + i), onLeader.get("route/follower/" + i).value());
+        }
+        // A write acknowledged to the leader's store is seen at once by the follower's store: its
+        // linearizable read waits until its own copy has the leader's state.
+        for (int i = 0; i < 50; i++) {
+          onLeader.put("route/ryw", b("v" + i), null);
+          assertArrayEquals(b("v" + i), onFollower.get("route/ryw").value(), "read " + i);
         }
       }
     }
