@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -160,6 +161,13 @@ public final class BenchCommand implements Callable<Integer> {
       description = "fsync probe samples (default: ${DEFAULT-VALUE}).")
   int fsyncSamples;
 
+  @Option(
+      names = "--embedded-option",
+      description =
+          "An embedded.* option (see the raft module's README) for the embedded members and"
+              + " stores, NAME=VALUE, e.g. embedded.transport=netty (repeatable).")
+  Map<String, String> embeddedOptions = new java.util.LinkedHashMap<>();
+
   @Option(names = "--note", description = "A note to print with the results (repeatable).")
   List<String> notes = new ArrayList<>();
 
@@ -224,6 +232,7 @@ public final class BenchCommand implements Callable<Integer> {
             rawEtcd,
             Math.max(1, connections),
             mode,
+            Map.copyOf(embeddedOptions),
             watchRate,
             loadClients,
             fsyncSamples,

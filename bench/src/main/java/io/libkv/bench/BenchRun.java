@@ -30,6 +30,7 @@ final class BenchRun {
       boolean rawEtcd,
       int connections,
       EmbeddedDeployment.Mode embeddedMode,
+      Map<String, String> embeddedOptions,
       int watchRate,
       int loadClients,
       int fsyncSamples,
@@ -186,7 +187,8 @@ final class BenchRun {
       case "etcd" -> EtcdDeployment.start(s.dataDir(), s.members(), s.rawEtcd());
       case "zk" -> ZkDeployment.start(s.dataDir(), s.members());
       case "lmdb" -> LmdbDeployment.start(s.dataDir());
-      case "embedded" -> EmbeddedDeployment.start(s.dataDir(), s.members(), s.embeddedMode());
+      case "embedded" ->
+          EmbeddedDeployment.start(s.dataDir(), s.members(), s.embeddedMode(), s.embeddedOptions());
       default -> throw new IllegalArgumentException("unknown backend " + backend);
     };
   }

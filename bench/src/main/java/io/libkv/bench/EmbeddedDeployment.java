@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An embedded cluster of {@code members} nodes. In {@code process} mode each member is a child JVM
@@ -35,23 +36,32 @@ final class EmbeddedDeployment implements Deployment {
   private final Path dir;
   private final Mode mode;
   private final List<String> peers;
+  private final Map<String, String> options;
   private final List<ChildProcess> processes = new ArrayList<>();
   private final List<Store> members = new ArrayList<>();
 
-  private EmbeddedDeployment(Path dir, Mode mode, List<String> peers) {
+  private EmbeddedDeployment(Path dir, Mode mode, List<String> peers, Map<String, String> options) {
     this.dir = dir;
     this.mode = mode;
     this.peers = peers;
+    this.options = options;
   }
 
+  /** A cluster with the default options. */
   static EmbeddedDeployment start(Path baseDir, int size, Mode mode) {
+    return start(baseDir, size, mode, Map.of());
+  }
+
+  /** A cluster whose members and stores take {@code options} ({@code embedded.*}). */
+  static EmbeddedDeployment start(Path baseDir, int size, Mode mode, Map<String, String> options) {
     Path dir = EtcdDeployment.tempDir(baseDir, "embedded");
     List<Integer> ports = Net.freePorts(size);
     List<String> peers = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       peers.add("n" + (i + 1) + "=" + Net.HOST + ":" + ports.get(i));
     }
-    EmbeddedDeployment d = new EmbeddedDeployment(dir, mode, List.copyOf(peers));
+    EmbeddedDeployment d =
+        new EmbeddedDeployment(dir, mode, List.copyOf(peers), Map.copyOf(options));
     try {
       if (mode == Mode.PROCESS) {
         for (int i = 0; i < size; i++) {
@@ -68,6 +78,7 @@ final class EmbeddedDeployment implements Deployment {
                   String.join(",", peers),
                   "--data-dir",
                   dir.resolve(id).toString()));
+          options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
           d.processes.add(ChildProcess.start("embedded " + id, cmd, dir, dir.resolve(id + ".log")));
         }
       } else {
@@ -75,9 +86,7 @@ final class EmbeddedDeployment implements Deployment {
           String id = "n" + (i + 1);
           d.members.add(
               LibKV.newStore(
-                  Backend.EMBEDDED,
-                  peers,
-                  Config.builder().nodeId(id).dataDir(dir.resolve(id)).build()));
+                  Backend.EMBEDDED, peers, d.config().nodeId(id).dataDir(dir.resolve(id)).build()));
         }
       }
       d.awaitWritable();
@@ -116,7 +125,13 @@ final class EmbeddedDeployment implements Deployment {
       return new ForwardingStore(members.get(0)); // closing it leaves the member running
     }
     return LibKV.newStore(
-        Backend.EMBEDDED, peers, Config.builder().connectionTimeout(Duration.ofSeconds(5)).build());
+        Backend.EMBEDDED, peers, config().connectionTimeout(Duration.ofSeconds(5)).build());
+  }
+
+  private Config.Builder config() {
+    Config.Builder b = Config.builder();
+    options.forEach(b::option);
+    return b;
   }
 
   @Override
@@ -137,13 +152,20 @@ final class EmbeddedDeployment implements Deployment {
         + String.join(",", peers)
         + ", data in "
         + dir
-        + "; default (linearizable) reads";
+        + "; default (linearizable) reads"
+        + (options.isEmpty() ? "" : "; options " + options);
   }
 
   @Override
   public List<Target> openTargets(int connections) {
     if (mode == Mode.PROCESS) {
-      return List.of(StoreTarget.open("embedded", Backend.EMBEDDED, peers, connections));
+      return List.of(
+          StoreTarget.open(
+              "embedded",
+              Backend.EMBEDDED,
+              peers,
+              connections,
+              config().connectionTimeout(Duration.ofSeconds(20)).build()));
     }
     // In-process, client threads are spread over every member's store, as an application
     // running on each node would be (writes reach the leader from any member).

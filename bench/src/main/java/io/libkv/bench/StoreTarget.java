@@ -30,14 +30,21 @@ final class StoreTarget implements Target {
    * closes what it opened if one fails.
    */
   static StoreTarget open(String name, Backend backend, List<String> endpoints, int connections) {
+    return open(
+        name,
+        backend,
+        endpoints,
+        connections,
+        Config.builder().connectionTimeout(Duration.ofSeconds(20)).build());
+  }
+
+  /** {@code connections} stores opened with {@code config}. */
+  static StoreTarget open(
+      String name, Backend backend, List<String> endpoints, int connections, Config config) {
     List<Store> stores = new ArrayList<>();
     try {
       for (int i = 0; i < Math.max(1, connections); i++) {
-        stores.add(
-            LibKV.newStore(
-                backend,
-                endpoints,
-                Config.builder().connectionTimeout(Duration.ofSeconds(20)).build()));
+        stores.add(LibKV.newStore(backend, endpoints, config));
       }
       return new StoreTarget(name, stores);
     } catch (RuntimeException e) {

@@ -57,7 +57,9 @@ final class TraceCommand implements Callable<Integer> {
   @Option(
       names = "--warmup-ops",
       defaultValue = "500",
-      description = "Untraced requests first, per store and operation (default: ${DEFAULT-VALUE}).")
+      description =
+          "Untraced puts and gets first, on every store in turn; then up to 200 more per store"
+              + " and operation right before it is traced (default: ${DEFAULT-VALUE}).")
   int warmupOps;
 
   @Option(
@@ -117,7 +119,7 @@ final class TraceCommand implements Callable<Integer> {
         .append(valueSize)
         .append(" B values; one request at a time; ")
         .append(warmupOps)
-        .append(" untraced, then ")
+        .append(" untraced puts and gets on every store first, then ")
         .append(ops)
         .append(" traced requests per store and operation; options ")
         .append(options.isEmpty() ? "(defaults)" : options.toString())
@@ -137,18 +139,33 @@ final class TraceCommand implements Callable<Integer> {
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder().nodes(members).baseDir(dir).config(config).start()) {
       EmbeddedNode leader = cluster.awaitLeader(Duration.ofSeconds(60));
-      for (String which : stores) {
-        Store store = open(cluster, leader, which, config);
-        try {
+      List<Store> opened = new ArrayList<>();
+      try {
+        for (String which : stores) {
+          opened.add(open(cluster, leader, which, config));
+        }
+        // Every store's path is warmed up (JIT) before the first is traced: the first traced
+        // phase would otherwise pay for the paths the others share.
+        byte[] value = new byte[valueSize];
+        for (int i = 0; i < warmupOps; i++) {
+          for (Store s : opened) {
+            s.put("trace/warmup/" + (i % 100), value, null);
+            s.get("trace/warmup/" + (i % 100));
+          }
+        }
+        for (int i = 0; i < stores.size(); i++) {
+          Store store = opened.get(i);
           for (String op : List.of("put", "get")) {
             List<StageTrace.Sample> samples = run(store, op);
-            String title = "### " + op + ", store " + describe(which, leader, cluster);
+            String title = "### " + op + ", store " + describe(stores.get(i), leader, cluster);
             String table = StageTrace.table(samples);
             System.out.println(title + "\n\n" + table);
             md.append('\n').append(title).append("\n\n").append(table);
           }
-        } finally {
-          store.close();
+        }
+      } finally {
+        for (Store s : opened) {
+          s.close();
         }
       }
     } finally {
@@ -203,7 +220,7 @@ final class TraceCommand implements Callable<Integer> {
       keys.add("trace/k" + i);
       store.put(keys.get(i), value, null);
     }
-    for (int i = 0; i < warmupOps; i++) {
+    for (int i = 0; i < Math.min(warmupOps, 200); i++) {
       call(store, op, keys.get(rnd.nextInt(keys.size())), value);
     }
     try (StageTrace trace = StageTrace.start()) {
