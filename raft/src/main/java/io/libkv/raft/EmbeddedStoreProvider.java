@@ -27,7 +27,8 @@ import java.util.Map;
  * watches poll the cluster's history every 100 ms).
  *
  * <p><b>Options</b> ({@link Config.Builder#option}): {@code embedded.reads} ({@code linearizable}
- * default, or {@code stale}), {@code embedded.transport} ({@code grpc} default, {@code netty}),
+ * default, or {@code stale}), {@code embedded.transport} ({@code auto} default: {@code netty}, or {@code grpc} with TLS;
+ * {@code grpc}, {@code netty}),
  * {@code embedded.group}, {@code embedded.electionTimeoutMs} (default 1000), {@code
  * embedded.snapshotThreshold} (default 10000 entries), {@code embedded.maxBatch} (default 4096
  * writes per entry), {@code embedded.maxInFlight} (default 4 entries per node), {@code

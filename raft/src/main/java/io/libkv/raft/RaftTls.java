@@ -103,8 +103,8 @@ final class RaftTls {
       throw new CallNotSupportedException(
           Backend.EMBEDDED,
           "TLS on embedded.transport=netty",
-          "Ratis 3.3.0 has TLS on its gRPC transport only; use embedded.transport=grpc (the"
-              + " default)");
+          "Ratis 3.3.0 has TLS on its gRPC transport only; use embedded.transport=grpc (or auto,"
+              + " the default, which picks gRPC when TLS is configured)");
     }
     Config.TlsFiles f = config.tlsFiles().orElseThrow();
     if (f.certFile() == null) {
