@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       DemoCommand.class,
       NodeCommand.class,
+      KvCommand.class,
       BenchCommand.class,
       JepsenCommand.class,
       CommandLine.HelpCommand.class

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
 /**
- * Renders the usage help of {@code ./libkv} and every command under it (demo, node, bench and its
- * subcommands, jepsen) and fails on any warning picocli prints while doing so.
+ * Renders the usage help of {@code ./libkv} and every command under it (demo, node, kv and its
+ * subcommands, bench and its subcommands, jepsen) and fails on any warning picocli prints while
+ * doing so.
  *
  * <p>Picocli treats descriptions as {@link String#format} patterns: a bare {@code %} (as in "90%
  * get") throws inside picocli, which catches the exception, prints "[picocli WARN] Could not format
@@ -44,6 +45,14 @@ class UsageHelpTest {
                     "libkv",
                     "libkv demo",
                     "libkv node",
+                    "libkv kv",
+                    "libkv kv get",
+                    "libkv kv put",
+                    "libkv kv del",
+                    "libkv kv ls",
+                    "libkv kv cas",
+                    "libkv kv watch",
+                    "libkv kv lock",
                     "libkv bench",
                     "libkv bench jmh",
                     "libkv bench scale",
