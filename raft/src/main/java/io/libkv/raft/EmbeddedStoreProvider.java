@@ -27,12 +27,12 @@ import java.util.Map;
  * watches poll the cluster's history every 100 ms).
  *
  * <p><b>Options</b> ({@link Config.Builder#option}): {@code embedded.reads} ({@code linearizable}
- * default, or {@code stale}), {@code embedded.transport} ({@code auto} default: {@code netty}, or {@code grpc} with TLS;
- * {@code grpc}, {@code netty}),
- * {@code embedded.group}, {@code embedded.electionTimeoutMs} (default 1000), {@code
- * embedded.snapshotThreshold} (default 10000 entries), {@code embedded.maxBatch} (default 4096
- * writes per entry), {@code embedded.maxInFlight} (default 4 entries per node), {@code
- * embedded.requestTimeoutMs} (default 3000). Unknown {@code embedded.*} options are refused.
+ * default, or {@code stale}), {@code embedded.transport} ({@code auto} default: {@code netty}, or
+ * {@code grpc} with TLS; {@code grpc}, {@code netty}), {@code embedded.group}, {@code
+ * embedded.electionTimeoutMs} (default 1000), {@code embedded.snapshotThreshold} (default 10000
+ * entries), {@code embedded.maxBatch} (default 4096 writes per entry), {@code embedded.maxInFlight}
+ * (default 4 entries per node), {@code embedded.requestTimeoutMs} (default 3000). Unknown {@code
+ * embedded.*} options are refused.
  *
  * <p><b>TLS</b>: {@link Config#tlsFiles()} (PEM certificate chain, PKCS#8 key, CA) on every member
  * and store makes every connection mutual TLS; a member or store with a certificate that does not

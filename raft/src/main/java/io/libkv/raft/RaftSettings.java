@@ -29,10 +29,10 @@ import org.apache.ratis.util.TimeDuration;
  *       member) or {@code stale} (the local member's applied state with no leadership check:
  *       faster, may miss recent writes; a client-only store reads the leader's state without a
  *       check).
- *   <li>{@code embedded.transport}: {@code auto} (default: {@code netty}, or {@code grpc} when
- *       TLS is configured, since Ratis 3.3.0 has TLS on gRPC only), {@code grpc} or {@code netty}.
- *       Every member and store of one cluster must use the same transport: give them the same
- *       value and the same TLS setting.
+ *   <li>{@code embedded.transport}: {@code auto} (default: {@code netty}, or {@code grpc} when TLS
+ *       is configured, since Ratis 3.3.0 has TLS on gRPC only), {@code grpc} or {@code netty}.
+ *       Every member and store of one cluster must use the same transport: give them the same value
+ *       and the same TLS setting.
  *   <li>{@code embedded.group}: the Raft group name (default {@code libkv}); every member and
  *       client of one cluster must use the same.
  *   <li>{@code embedded.electionTimeoutMs}: lower election timeout in ms (default 1000; the upper
@@ -122,7 +122,8 @@ final class RaftSettings {
     String t = o.getOrDefault(TRANSPORT, "auto").toLowerCase(Locale.ROOT);
     switch (t) {
       // Netty measured faster (bench/results/request-path); Ratis 3.3.0 has TLS on gRPC only.
-      case "auto" -> transport = config.tlsEnabled() ? SupportedRpcType.GRPC : SupportedRpcType.NETTY;
+      case "auto" ->
+          transport = config.tlsEnabled() ? SupportedRpcType.GRPC : SupportedRpcType.NETTY;
       case "grpc" -> transport = SupportedRpcType.GRPC;
       case "netty" -> transport = SupportedRpcType.NETTY;
       default ->
