@@ -161,6 +161,14 @@ final class KvCommand implements Runnable {
       description = "Print one JSON object per line instead of text.")
   boolean json;
 
+  @Option(
+      names = "--verbose",
+      scope = ScopeType.INHERIT,
+      description =
+          "On failure print the whole error with its causes, and let the client libraries log"
+              + " their warnings.")
+  boolean verbose;
+
   /** Where {@code put -} and {@code cas -} read a value; tests replace it. */
   InputStream stdin = System.in;
 
@@ -168,6 +176,24 @@ final class KvCommand implements Runnable {
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
+
+  /**
+   * Silences libraries' logging for a kv command, which reports what went wrong itself in one line
+   * on stderr: a client library retrying an unreachable server would otherwise print warnings and
+   * stack traces before it. Must run before SLF4J's first logger; a user who configured logging
+   * (the system properties below) keeps their settings.
+   */
+  static void quietLibraryLogging() {
+    if (System.getProperty(SLF4J_DEFAULT_LEVEL) == null) {
+      System.setProperty(SLF4J_DEFAULT_LEVEL, "off");
+    }
+    if (System.getProperty("java.util.logging.config.file") == null) {
+      java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+      root.setLevel(java.util.logging.Level.OFF);
+    }
+  }
+
+  private static final String SLF4J_DEFAULT_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
   /** What a subcommand does with the open store; returns its exit status. */
   @FunctionalInterface
@@ -194,7 +220,7 @@ final class KvCommand implements Runnable {
     } catch (ParameterException e) {
       throw e;
     } catch (RuntimeException e) {
-      return KvStatus.report(name, e, command.getErr());
+      return KvStatus.report(name, e, verbose, command.getErr());
     }
   }
 

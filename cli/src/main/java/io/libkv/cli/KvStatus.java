@@ -56,17 +56,25 @@ final class KvStatus {
   }
 
   /**
-   * Prints {@code failure} as one line on {@code err}, after {@code command}; returns its status.
+   * Prints {@code failure} on {@code err} after {@code command}: its message's first line, or with
+   * {@code verbose} the whole error and its causes. Returns its status.
    */
-  static int report(String command, Throwable failure, PrintWriter err) {
+  static int report(String command, Throwable failure, boolean verbose, PrintWriter err) {
     int status = of(failure);
-    String message = failure.getMessage();
-    if (message == null || message.isBlank() || status == ERROR) {
+    String message = failure.getMessage() == null ? "" : failure.getMessage().strip();
+    if (message.isEmpty() || status == ERROR) {
       // A generic error names its kind: the message alone may not say what failed.
-      message =
-          failure.getClass().getSimpleName() + (message == null ? "" : ": " + message.strip());
+      message = failure.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message);
+    }
+    int eol = message.indexOf('\n');
+    if (eol >= 0 && !verbose) {
+      // Some client libraries put a stack trace into their messages; --verbose shows it.
+      message = message.substring(0, eol).stripTrailing() + " ... (--verbose shows the rest)";
     }
     err.println(command + ": " + message);
+    if (verbose) {
+      failure.printStackTrace(err);
+    }
     err.flush();
     return status;
   }

@@ -30,7 +30,18 @@ public final class LibkvCli implements Runnable {
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
     quietLibraryLogging();
-    System.exit(newCommandLine().execute(args));
+    CommandLine cli = newCommandLine();
+    cli.setExecutionStrategy(LibkvCli::execute);
+    System.exit(cli.execute(args));
+  }
+
+  private static int execute(CommandLine.ParseResult parsed) {
+    if (parsed.subcommand() != null
+        && parsed.subcommand().commandSpec().userObject() instanceof KvCommand kv
+        && !kv.verbose) {
+      KvCommand.quietLibraryLogging();
+    }
+    return new CommandLine.RunLast().execute(parsed);
   }
 
   /**
