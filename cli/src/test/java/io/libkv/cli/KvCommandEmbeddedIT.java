@@ -1,6 +1,7 @@
 package io.libkv.cli;
 
 import io.libkv.raft.EmbeddedCluster;
+import io.libkv.store.Config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -16,12 +17,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class KvCommandEmbeddedIT extends KvCommandSuite {
+  private static final String TRANSPORT = "embedded.transport";
+
   @TempDir static Path clusterDir;
   static EmbeddedCluster cluster;
 
   @BeforeAll
   static void startCluster() {
-    cluster = EmbeddedCluster.start(3, clusterDir);
+    cluster =
+        EmbeddedCluster.builder()
+            .nodes(3)
+            .baseDir(clusterDir)
+            .config(Config.builder().option(TRANSPORT, "grpc").build())
+            .start();
     cluster.awaitLeader(Duration.ofSeconds(60));
   }
 
@@ -34,6 +42,12 @@ class KvCommandEmbeddedIT extends KvCommandSuite {
 
   @Override
   List<String> connection() {
-    return List.of("--backend", "embedded", "--endpoints", String.join(",", cluster.endpoints()));
+    return List.of(
+        "--backend",
+        "embedded",
+        "--endpoints",
+        String.join(",", cluster.endpoints()),
+        "--option",
+        TRANSPORT + "=grpc");
   }
 }
