@@ -52,8 +52,8 @@ import picocli.CommandLine.Spec;
       "  1  any other error (the message on stderr says which)",
       "  2  usage: bad option, key or value",
       "  3  key not found",
-      "  4  conflict: a cas or del --prev-index found another index or value, cas --create found"
-          + " the key, lock --wait timed out",
+      "  4  conflict: cas or del --prev-index found another index or value,",
+      "     cas --create found the key, lock --wait ran out",
       "  5  the backend's servers were not reachable within --timeout",
       "  lock exits with its command's status."
     })
@@ -75,7 +75,7 @@ final class KvCommand implements Runnable {
       scope = ScopeType.INHERIT,
       split = ",",
       defaultValue = "${env:LIBKV_ENDPOINTS}",
-      paramLabel = "LIST",
+      paramLabel = "ENDPOINT",
       description = {
         "Comma-separated servers: HOST:PORT for etcd, zk and consul; every member as ID=HOST:PORT"
             + " for embedded (opened as a client; it stores nothing here)."
@@ -127,6 +127,7 @@ final class KvCommand implements Runnable {
       names = "--username",
       scope = ScopeType.INHERIT,
       defaultValue = "${env:LIBKV_USERNAME}",
+      paramLabel = "USER",
       description = "User name: etcd users, ZooKeeper digest auth.")
   String username;
 
@@ -134,6 +135,7 @@ final class KvCommand implements Runnable {
       names = "--password",
       scope = ScopeType.INHERIT,
       defaultValue = "${env:LIBKV_PASSWORD}",
+      paramLabel = "PASSWORD",
       description =
           "Password for --username, or Consul's ACL token. Prefer the LIBKV_PASSWORD environment"
               + " variable: a command line is visible to other users.")
