@@ -1,7 +1,6 @@
 package io.libkv.cli;
 
 import io.libkv.raft.EmbeddedCluster;
-import io.libkv.store.Config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,19 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class KvCommandEmbeddedIT extends KvCommandSuite {
-  private static final String TRANSPORT = "embedded.transport";
-
   @TempDir static Path clusterDir;
   static EmbeddedCluster cluster;
 
   @BeforeAll
   static void startCluster() {
-    cluster =
-        EmbeddedCluster.builder()
-            .nodes(3)
-            .baseDir(clusterDir)
-            .config(Config.builder().option(TRANSPORT, "grpc").build())
-            .start();
+    cluster = EmbeddedCluster.builder().nodes(3).baseDir(clusterDir).start();
     cluster.awaitLeader(Duration.ofSeconds(60));
   }
 
@@ -42,12 +34,6 @@ class KvCommandEmbeddedIT extends KvCommandSuite {
 
   @Override
   List<String> connection() {
-    return List.of(
-        "--backend",
-        "embedded",
-        "--endpoints",
-        String.join(",", cluster.endpoints()),
-        "--option",
-        TRANSPORT + "=grpc");
+    return List.of("--backend", "embedded", "--endpoints", String.join(",", cluster.endpoints()));
   }
 }

@@ -130,6 +130,11 @@ final class RequestRouter {
     closed = true;
   }
 
+  /** The member this router sends to first, or {@code null} while it knows none. */
+  RaftPeerId leader() {
+    return leader;
+  }
+
   /** How many write attempts went into the local member. */
   long localAttempts() {
     return localAttempts.sum();
@@ -211,8 +216,8 @@ final class RequestRouter {
       leader = redirected ? next : null;
       return redirected;
     }
-    if (retriable(e) && sentTo != null && sentTo.equals(leader)) {
-      leader = null; // unreachable or not ready: look elsewhere next time
+    if (!(e instanceof StateMachineException) && sentTo != null && sentTo.equals(leader)) {
+      leader = null; // unreachable, not ready or unable to serve: look elsewhere next time
     }
     return false;
   }
@@ -224,7 +229,26 @@ final class RequestRouter {
    * the leader.
    */
   CompletableFuture<RaftClientReply> query(Message query, boolean linearizable) {
-    RaftPeerId target = target();
+    if (linearizable && !unordered && leader == null && (local == null || local.leader() == null)) {
+      // Ratis 3.3.0's Netty transport cannot carry a follower's ReadIndex request to the leader:
+      // a follower given a linearizable read never answers it. Find the leader first, with the
+      // same query as a read that only the leader serves (a follower answers NotLeader at once).
+      return send(query, false, target())
+          .handle((reply, error) -> error)
+          .thenCompose(
+              error -> {
+                RaftPeerId found = leader;
+                return found != null
+                    ? send(query, true, found)
+                    : CompletableFuture.failedFuture(
+                        error != null ? error : new IOException("no leader found"));
+              });
+    }
+    return send(query, linearizable, target());
+  }
+
+  private CompletableFuture<RaftClientReply> send(
+      Message query, boolean linearizable, RaftPeerId target) {
     RaftClientRequest r =
         RaftClientRequest.newBuilder()
             .setClientId(clientId)
@@ -244,6 +268,12 @@ final class RequestRouter {
         (reply, error) -> {
           Throwable e = error != null ? RatisErrors.unwrap(error) : failure(reply);
           if (e == null) {
+            // Reads stay with a member that answered them until it fails one: a store that only
+            // reads (a watcher) would otherwise try the members in turn. A member that served a
+            // read only the leader serves is the leader.
+            if (leader == null) {
+              leader = target;
+            }
             return reply;
           }
           learn(target, e);
