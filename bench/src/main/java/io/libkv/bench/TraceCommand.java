@@ -121,7 +121,7 @@ final class TraceCommand implements Callable<Integer> {
         .append(warmupOps)
         .append(" untraced puts and gets on every store first, then ")
         .append(ops)
-        .append(" traced requests per store and operation; options ")
+        .append(" traced requests per store and operation, the stores taken in turn; options ")
         .append(options.isEmpty() ? "(defaults)" : options.toString())
         .append("\n");
     if (note != null) {
@@ -153,12 +153,11 @@ final class TraceCommand implements Callable<Integer> {
             s.get("trace/warmup/" + (i % 100));
           }
         }
-        for (int i = 0; i < stores.size(); i++) {
-          Store store = opened.get(i);
-          for (String op : List.of("put", "get")) {
-            List<StageTrace.Sample> samples = run(store, op);
+        for (String op : List.of("put", "get")) {
+          List<List<StageTrace.Sample>> samples = run(opened, op);
+          for (int i = 0; i < stores.size(); i++) {
             String title = "### " + op + ", store " + describe(stores.get(i), leader, cluster);
-            String table = StageTrace.table(samples);
+            String table = StageTrace.table(samples.get(i));
             System.out.println(title + "\n\n" + table);
             md.append('\n').append(title).append("\n\n").append(table);
           }
@@ -212,25 +211,42 @@ final class TraceCommand implements Callable<Integer> {
     };
   }
 
-  private List<StageTrace.Sample> run(Store store, String op) {
+  /**
+   * Traces {@code ops} requests per store, taking the stores in turn (request i on store i mod n),
+   * so that every store's requests meet the same JIT and machine state; one sample list per store.
+   */
+  private List<List<StageTrace.Sample>> run(List<Store> stores, String op) {
     SplittableRandom rnd = new SplittableRandom(42);
     byte[] value = new byte[valueSize];
     List<String> keys = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       keys.add("trace/k" + i);
-      store.put(keys.get(i), value, null);
+      stores.get(0).put(keys.get(i), value, null);
     }
     for (int i = 0; i < Math.min(warmupOps, 200); i++) {
-      call(store, op, keys.get(rnd.nextInt(keys.size())), value);
+      for (Store store : stores) {
+        call(store, op, keys.get(rnd.nextInt(keys.size())), value);
+      }
     }
+    List<List<StageTrace.Sample>> out = new ArrayList<>();
     try (StageTrace trace = StageTrace.start()) {
       for (int i = 0; i < ops; i++) {
-        String key = keys.get(rnd.nextInt(keys.size()));
-        trace.begin();
-        call(store, op, key, value);
-        trace.end();
+        for (Store store : stores) {
+          String key = keys.get(rnd.nextInt(keys.size()));
+          trace.begin();
+          call(store, op, key, value);
+          trace.end();
+        }
       }
-      return trace.samples();
+      List<StageTrace.Sample> all = trace.samples();
+      for (int s = 0; s < stores.size(); s++) {
+        List<StageTrace.Sample> mine = new ArrayList<>();
+        for (int i = s; i < all.size(); i += stores.size()) {
+          mine.add(all.get(i));
+        }
+        out.add(mine);
+      }
+      return out;
     }
   }
 
