@@ -320,8 +320,13 @@ class EmbeddedFullDiskIT {
             unknown.put("app/k" + i, v); // a leader change mid-write: outcome unknown
           }
         }
+        // The node learns of its member's stop from a listener the failing Ratis thread calls
+        // right after recording it: wait for what the node reports, not for the member's record.
+        EmbeddedNode stopping = cluster.node("n3");
         EmbeddedClusterIT.waitUntil(
-            () -> m3.failure() != null, Duration.ofSeconds(30), "n3 to stop on its full disk");
+            () -> m3.failure() != null && stopping.failure().isPresent(),
+            Duration.ofSeconds(30),
+            "n3 to stop on its full disk");
         String why = m3.failure();
         assertTrue(
             why.contains("member n3 (data directory " + n3 + ") stopped")

@@ -205,7 +205,12 @@ class RequestRouterIT {
         for (int i = 0; i < 10; i++) {
           channel.barrier().get(30, TimeUnit.SECONDS);
         }
-        assertEquals(leader.id(), String.valueOf(channel.router().leader()));
+        // Its reads stay with the member that answered: on gRPC any member (followers take the
+        // ReadIndex from the leader), on Netty only the leader can.
+        assertTrue(channel.router().leader() != null, "a member to read from");
+        if (transport.equals("netty")) {
+          assertEquals(leader.id(), String.valueOf(channel.router().leader()));
+        }
 
         assertArrayEquals(b("v0"), reader.get("reads/k").value());
         try (io.libkv.store.Watch<KVPair> w = reader.watch("reads/k")) {
