@@ -157,7 +157,23 @@ final class KvStateMachine extends BaseStateMachine {
   @Override
   public void reinitialize() throws IOException {
     // A snapshot was installed from the leader: replace the data with it.
-    load(storage.loadLatestSnapshot());
+    SingleFileSnapshotInfo installed = storage.loadLatestSnapshot();
+    if (installed != null) {
+      // Ratis 3.3.0 writes an installed snapshot's chunks and renames its directory into place
+      // without an fsync: a power loss soon after could tear it, and the member would not start
+      // again. Sync it (file, checksum, directories) before it is loaded.
+      java.nio.file.Path file = installed.getFile().getPath();
+      Durable.syncFile(file);
+      java.nio.file.Path md5 = MD5FileUtil.getDigestFileForFile(file.toFile()).toPath();
+      if (Files.exists(md5)) {
+        Durable.syncFile(md5);
+      }
+      Durable.syncDir(file.getParent());
+      if (file.getParent().getParent() != null) {
+        Durable.syncDir(file.getParent().getParent());
+      }
+    }
+    load(installed);
     LifeCycle lc = getLifeCycle();
     if (lc.getCurrentState() == LifeCycle.State.PAUSED) {
       lc.transition(LifeCycle.State.STARTING);
