@@ -50,7 +50,7 @@ class LinearizabilityCheckerTest {
   }
 
   /**
-   * The shape of the etcd reference run's INVALID key of session 1: a client library that retries a
+   * The shape of the INVALID key an etcd reference run produced: a client library that retries a
    * put after a lost reply (jetcd's withAutoRetry, then used by the etcd adapter) applies it twice,
    * around another client's write. One slow write cannot be seen before and after {@code 2},
    * whether its outcome is known or not.

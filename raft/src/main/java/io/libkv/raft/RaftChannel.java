@@ -14,7 +14,6 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
@@ -38,7 +37,6 @@ final class RaftChannel<Q, R> implements AutoCloseable {
 
   private final RaftClient client;
   private final RequestRouter router;
-  private final RaftPeerId localPeer;
   private final RequestRouter.Local local;
   private final LongFunction<CompletableFuture<Void>> awaitLocalApply;
   private final boolean localReadIndex;
@@ -69,7 +67,6 @@ final class RaftChannel<Q, R> implements AutoCloseable {
       ToIntFunction<Q> sizer,
       LongFunction<CompletableFuture<Void>> awaitLocalApply,
       Executor redrain) {
-    this.localPeer = local == null ? null : local.id();
     this.local = local;
     this.awaitLocalApply = awaitLocalApply;
     // Ratis 3.3.0's Netty transport cannot carry a follower's ReadIndex request to the leader:
@@ -149,7 +146,7 @@ final class RaftChannel<Q, R> implements AutoCloseable {
     StageTrace.mark(StageTrace.Stage.SUBMIT);
     return retrying(
         () ->
-            localPeer != null && (localReadIndex || local.leads())
+            local != null && (localReadIndex || local.leads())
                 ? router
                     .queryLocal(Wire.barrier())
                     .thenAccept(

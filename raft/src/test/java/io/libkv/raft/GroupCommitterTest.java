@@ -192,6 +192,7 @@ class GroupCommitterTest {
     List<String> senders = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<CompletableFuture<List<Integer>>> replies =
         new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch secondSent = new CountDownLatch(2);
     java.util.concurrent.ExecutorService redrain =
         java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "redrain"));
     try {
@@ -201,6 +202,7 @@ class GroupCommitterTest {
                 senders.add(Thread.currentThread().getName());
                 CompletableFuture<List<Integer>> r = new CompletableFuture<>();
                 replies.add(r);
+                secondSent.countDown();
                 return r;
               },
               i -> 1,
@@ -218,10 +220,7 @@ class GroupCommitterTest {
       completer.start();
       completer.join();
       assertEquals(10, first.get(10, TimeUnit.SECONDS));
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (senders.size() < 2 && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      assertTrue(secondSent.await(10, TimeUnit.SECONDS), "the queued batch was sent");
       assertEquals("redrain", senders.get(1), "the queued batch's sender thread");
       replies.get(1).complete(List.of(20));
       assertEquals(20, second.get(10, TimeUnit.SECONDS));

@@ -81,7 +81,15 @@ class IsolatedLeaderReadIT {
           onOther.put("iso/k", "v2".getBytes(UTF_8), null);
           long acked = System.nanoTime();
           boolean oldStillLeads = old.isLeader();
-          Thread.sleep(2000);
+          // Enough reads begun after the acknowledgement (answered or refused) to see the window.
+          waitUntil(
+              () -> {
+                synchronized (log) {
+                  return log.stream().filter(r -> r[0] > acked).count() >= 200;
+                }
+              },
+              Duration.ofSeconds(60),
+              "200 reads on the old leader's store after the acknowledgement");
           stop.set(true);
           reader.join();
           int after = 0;
