@@ -549,6 +549,8 @@ final class JepsenRun {
           if (w != null && w.startsWith("OK ")) {
             id = Long.parseLong(w.substring(3).trim());
             consumed = 0;
+            entries.add(
+                "REOPENED:" + last); // the node restarted: resumed after the last index seen
           }
           return;
         }
@@ -702,9 +704,21 @@ final class JepsenRun {
                 + skipped
                 + " earlier acknowledged writes not checked on it)");
       }
-      for (String v : unseen(a, acked, valueIndex)) {
+      List<String> missing = unseen(a, acked, valueIndex);
+      for (String v : missing) {
         missed++;
         out.println("watch: " + n.id + " never saw acknowledged write " + v);
+      }
+      if (!missing.isEmpty() && a != null) {
+        // What the watcher went through: its re-opens, resyncs and errors (the node's log has
+        // each error's stack trace).
+        List<String> events = new ArrayList<>();
+        for (String e : a.split(" ")) {
+          if (!e.isEmpty() && !Character.isDigit(e.charAt(0)) && !"OK".equals(e)) {
+            events.add(e);
+          }
+        }
+        out.println("watch: " + n.id + " watcher events " + events);
       }
     }
     return new long[] {missed, disorder};

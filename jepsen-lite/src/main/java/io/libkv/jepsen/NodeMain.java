@@ -198,6 +198,7 @@ final class NodeMain {
     long last = from;
     while (true) {
       try (Watch<KVPair> w = store.watch(key, last)) {
+        System.err.println("watch of " + key + " open after index " + last);
         while (true) {
           KVPair p = w.take();
           synchronized (log) {
@@ -220,6 +221,7 @@ final class NodeMain {
         synchronized (log) {
           log.add("ERROR:" + e.getClass().getSimpleName());
         }
+        System.err.println("watch of " + key + " after " + last + " broke; resuming: " + e);
         try {
           Thread.sleep(200); // back off before resuming, as a client would
         } catch (InterruptedException ie) {

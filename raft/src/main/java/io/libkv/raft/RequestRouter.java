@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -22,6 +25,7 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.rpc.CallId;
 import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.thirdparty.io.netty.util.internal.ThreadExecutorMap;
 
 /**
  * Takes a store's requests to the Raft group by the shortest way. A write entry goes straight into
@@ -38,6 +42,14 @@ import org.apache.ratis.rpc.SupportedRpcType;
  * Ratis' own client (a new leader takes requests only once it has applied every earlier entry).
  * Entries leave in call order and a member appends them as they arrive; entries that failed are
  * resent in the order their failures came back.
+ *
+ * <p>Nothing is sent over the transport from one of its own event-loop threads (a reply's callback
+ * that redirects, retries or sends the next batch): Ratis' Netty transport connects to a member it
+ * has no connection to yet by blocking on the connect, which Netty refuses on an event loop, and
+ * Ratis 3.3.0 then keeps that member's connection slot failed for good (every later send to it
+ * fails with an {@code IllegalStateException}). Such sends move to this router's send thread; a
+ * send that fails with anything but an {@link IOException} resets the member's connection and is
+ * retried like an unreachable member.
  *
  * <p>Thread-safe. Replies complete on the thread that learns them: the local member's apply thread
  * for an entry it took, a transport thread otherwise.
@@ -68,6 +80,8 @@ final class RequestRouter {
   private final Local local;
   private volatile RaftPeerId leader;
   private volatile boolean closed;
+  // Sends that would otherwise start on a transport event loop; created on first use.
+  private volatile ExecutorService sendThread;
   // Attempts of write entries: into the local member, over the transport; redirects followed.
   private final LongAdder localAttempts = new LongAdder();
   private final LongAdder remoteAttempts = new LongAdder();
@@ -128,6 +142,13 @@ final class RequestRouter {
 
   void close() {
     closed = true;
+    ExecutorService t;
+    synchronized (this) {
+      t = sendThread;
+    }
+    if (t != null) {
+      t.shutdown();
+    }
   }
 
   /** The member this router sends to first, or {@code null} while it knows none. */
@@ -161,9 +182,8 @@ final class RequestRouter {
         f = local.server().submitClientRequestAsync(request(entry, callId, target));
       } else {
         target = target();
-        RaftClientRequest r = request(entry, callId, target);
         remoteAttempts.increment();
-        f = unordered ? rpc.sendRequestAsyncUnordered(r) : rpc.sendRequestAsync(r);
+        f = remote(request(entry, callId, target));
       }
     } catch (IOException | RuntimeException e) {
       target = null;
@@ -172,7 +192,7 @@ final class RequestRouter {
     RaftPeerId sentTo = target;
     f.whenComplete(
         (reply, error) -> {
-          Throwable e = error != null ? RatisErrors.unwrap(error) : failure(reply);
+          Throwable e = failure(sentTo, reply, error);
           if (e == null) {
             leader = sentTo;
             out.complete(reply);
@@ -199,15 +219,17 @@ final class RequestRouter {
    * member as the leader.
    */
   private boolean learn(RaftPeerId sentTo, Throwable e) {
-    if (sentTo != null && (local == null || !sentTo.equals(local.id()))) {
+    if (isRemote(sentTo)) {
       // As Ratis' own client does: a stream that carried a NotLeader, LeaderNotReady or closed
-      // reply is dead; a fresh connection is made for the next attempt.
+      // reply is dead; a fresh connection is made for the next attempt. So is one that failed
+      // with something other than an I/O error (see the class comment).
       rpc.handleException(
           sentTo,
           e,
           e instanceof NotLeaderException
               || e instanceof LeaderNotReadyException
-              || e instanceof AlreadyClosedException);
+              || e instanceof AlreadyClosedException
+              || e instanceof TransportFailure);
     }
     if (e instanceof NotLeaderException nle) {
       RaftPeer suggested = nle.getSuggestedLeader();
@@ -258,27 +280,107 @@ final class RequestRouter {
             .setMessage(query)
             .setType(RaftClientRequest.readRequestType(!linearizable))
             .build();
-    CompletableFuture<RaftClientReply> f;
-    try {
-      f = unordered ? rpc.sendRequestAsyncUnordered(r) : rpc.sendRequestAsync(r);
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
+    return remote(r)
+        .handle(
+            (reply, error) -> {
+              Throwable e = failure(target, reply, error);
+              if (e == null) {
+                // Reads stay with a member that answered them until it fails one: a store that
+                // only reads (a watcher) would otherwise try the members in turn. A member that
+                // served a read only the leader serves is the leader.
+                if (leader == null) {
+                  leader = target;
+                }
+                return reply;
+              }
+              learn(target, e);
+              throw e instanceof CompletionException ce ? ce : new CompletionException(e);
+            });
+  }
+
+  /**
+   * Sends over the transport; from a transport event-loop thread, on this router's send thread
+   * instead (see the class comment).
+   */
+  private CompletableFuture<RaftClientReply> remote(RaftClientRequest r) {
+    if (ThreadExecutorMap.currentExecutor() == null) {
+      return transport(r);
     }
-    return f.handle(
-        (reply, error) -> {
-          Throwable e = error != null ? RatisErrors.unwrap(error) : failure(reply);
-          if (e == null) {
-            // Reads stay with a member that answered them until it fails one: a store that only
-            // reads (a watcher) would otherwise try the members in turn. A member that served a
-            // read only the leader serves is the leader.
-            if (leader == null) {
-              leader = target;
-            }
-            return reply;
+    CompletableFuture<RaftClientReply> out = new CompletableFuture<>();
+    try {
+      sendThread()
+          .execute(
+              () ->
+                  transport(r)
+                      .whenComplete(
+                          (reply, e) -> {
+                            if (e != null) {
+                              out.completeExceptionally(e);
+                            } else {
+                              out.complete(reply);
+                            }
+                          }));
+    } catch (RejectedExecutionException e) {
+      out.completeExceptionally(new AlreadyClosedException("the Raft request router is closed"));
+    }
+    return out;
+  }
+
+  private CompletableFuture<RaftClientReply> transport(RaftClientRequest r) {
+    try {
+      return unordered ? rpc.sendRequestAsyncUnordered(r) : rpc.sendRequestAsync(r);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private ExecutorService sendThread() {
+    ExecutorService t = sendThread;
+    if (t == null) {
+      synchronized (this) {
+        t = sendThread;
+        if (t == null) {
+          if (closed) {
+            throw new RejectedExecutionException("closed");
           }
-          learn(target, e);
-          throw e instanceof CompletionException ce ? ce : new CompletionException(e);
-        });
+          t =
+              Executors.newSingleThreadExecutor(
+                  run -> {
+                    Thread th = new Thread(run, "libkv-send-" + clientId);
+                    th.setDaemon(true);
+                    return th;
+                  });
+          sendThread = t;
+        }
+      }
+    }
+    return t;
+  }
+
+  private boolean isRemote(RaftPeerId target) {
+    return target != null && (local == null || !target.equals(local.id()));
+  }
+
+  /**
+   * What failed in an attempt sent to {@code target}, or {@code null} if it succeeded. A remote
+   * failure that is not an {@link IOException} (a broken connection slot: see the class comment)
+   * becomes a retriable {@link TransportFailure}.
+   */
+  private Throwable failure(RaftPeerId target, RaftClientReply reply, Throwable error) {
+    Throwable e = error != null ? RatisErrors.unwrap(error) : failure(reply);
+    if (e != null && !(e instanceof IOException) && isRemote(target)) {
+      return new TransportFailure(target, e);
+    }
+    return e;
+  }
+
+  /** A send to another member failed outside the transport's I/O (its connection is reset). */
+  static final class TransportFailure extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    TransportFailure(RaftPeerId target, Throwable cause) {
+      super("sending to member " + target + " failed: " + cause, cause);
+    }
   }
 
   /** The member to try: the last known leader, the local member's idea of it, or the next peer. */
