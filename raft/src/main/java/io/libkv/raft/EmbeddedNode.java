@@ -262,6 +262,15 @@ public final class EmbeddedNode implements AutoCloseable {
     return member.dataDir;
   }
 
+  /**
+   * What this member reports of itself now: role, term, the leader it knows, commit and applied
+   * index, log and snapshot sizes, free disk, and why it stopped if it did. Never blocks on the
+   * cluster; works on a stopped member too.
+   */
+  public MemberStatus status() {
+    return member.status(engine.appliedIndex(), failure().orElse(null));
+  }
+
   /** The index of the last Raft log entry applied to this member's copy of the data. */
   public long appliedIndex() {
     return engine.appliedIndex();

@@ -208,6 +208,81 @@ final class RaftMember implements AutoCloseable {
     }
   }
 
+  /**
+   * What this member reports of itself (see {@link MemberStatus}); {@code failure} as given, and
+   * {@code dataIndex} (the data's applied index) as the applied index while Raft is not running.
+   */
+  MemberStatus status(long dataIndex, String failure) {
+    long appliedIndex = dataIndex;
+    MemberStatus.Role role = MemberStatus.Role.STOPPED;
+    long term = -1;
+    String leaderId = null;
+    long commit = -1;
+    try {
+      RaftServer.Division d = server.getDivision(group.getGroupId());
+      var info = d.getInfo();
+      if (info.isAlive()) {
+        role =
+            switch (info.getCurrentRole()) {
+              case LEADER -> MemberStatus.Role.LEADER;
+              case CANDIDATE -> MemberStatus.Role.CANDIDATE;
+              case LISTENER -> MemberStatus.Role.LEARNER;
+              default -> MemberStatus.Role.FOLLOWER;
+            };
+        term = info.getCurrentTerm();
+        RaftPeerId l = info.getLeaderId();
+        leaderId = l == null ? null : l.toString();
+        commit = d.getRaftLog().getLastCommittedIndex();
+        // Ratis' own entries (a term's first entry, configurations) count as applied here, so
+        // that a member caught up has applied index == commit index.
+        appliedIndex = info.getLastAppliedIndex();
+      }
+    } catch (IOException | RuntimeException e) {
+      // not running: reported as STOPPED
+    }
+    var snapshot = stateMachine.getLatestSnapshot();
+    long snapshotIndex = snapshot == null ? -1 : snapshot.getIndex();
+    long snapshotBytes = snapshot == null ? 0 : sizeOf(snapshot.getFile().getPath());
+    Path raftDir = dataDir.resolve("raft");
+    long logBytes = 0;
+    try (var files = Files.walk(raftDir)) {
+      logBytes =
+          files
+              .filter(f -> f.getFileName().toString().startsWith("log_"))
+              .mapToLong(RaftMember::sizeOf)
+              .sum();
+    } catch (IOException | UncheckedIOException e) {
+      // a segment rolled away while being walked: reported as what was counted
+    }
+    long free;
+    try {
+      free = Files.getFileStore(dataDir).getUsableSpace();
+    } catch (IOException e) {
+      free = -1;
+    }
+    return new MemberStatus(
+        self.getId().toString(),
+        Peers.endpoint(self),
+        role,
+        term,
+        java.util.Optional.ofNullable(leaderId),
+        commit,
+        appliedIndex,
+        logBytes,
+        snapshotIndex,
+        snapshotBytes,
+        free,
+        java.util.Optional.ofNullable(failure));
+  }
+
+  private static long sizeOf(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   /** This member's current Raft term, or -1 if its group is not running. */
   long currentTerm() {
     try {

@@ -58,6 +58,46 @@ class EmbeddedClusterIT {
   }
 
   @Test
+  void everyMemberReportsItsRoleIndexesAndDisk() throws Exception {
+    try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
+      EmbeddedNode leader = cluster.awaitLeader();
+      try (Store s = leader.openStore()) {
+        for (int i = 0; i < 20; i++) {
+          s.put("status/" + i, "v".getBytes(UTF_8), null);
+        }
+      }
+      long leaderCommit = leader.status().commitIndex();
+      for (String id : cluster.runningIds()) {
+        EmbeddedNode n = cluster.node(id);
+        // Every member reaches the leader's commit index and applies it.
+        waitUntil(
+            () -> n.status().ready() && n.status().appliedIndex() >= leaderCommit,
+            Duration.ofSeconds(30),
+            id + " caught up: " + n.status());
+        MemberStatus st = n.status();
+        assertEquals(id, st.id());
+        assertEquals(n.endpoint(), st.endpoint());
+        assertEquals(
+            n == leader ? MemberStatus.Role.LEADER : MemberStatus.Role.FOLLOWER,
+            st.role(),
+            "" + st);
+        assertEquals(leader.id(), st.leaderId().orElse(null));
+        assertTrue(st.term() > 0, "term " + st);
+        assertTrue(st.logBytes() > 0, "log bytes " + st);
+        assertTrue(st.diskFreeBytes() > 0, "free disk " + st);
+        assertTrue(st.failure().isEmpty());
+      }
+      String follower =
+          cluster.runningIds().stream().filter(id -> !id.equals(leader.id())).findFirst().get();
+      EmbeddedNode stopped = cluster.node(follower);
+      cluster.stop(follower);
+      MemberStatus st = stopped.status();
+      assertEquals(MemberStatus.Role.STOPPED, st.role(), "" + st);
+      assertFalse(st.ready());
+    }
+  }
+
+  @Test
   void failoverLosesNoAcknowledgedWrite() throws Exception {
     try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
       String leader = cluster.awaitLeader().id();
