@@ -50,8 +50,11 @@ final class EngineState implements ReplicatedState {
     this.maxValueBytes = maxValueBytes;
   }
 
+  /** Commands a leader checked, as they were decoded. */
+  private record CheckedCommands(List<Command> commands) implements Checked {}
+
   @Override
-  public void validate(byte[] payload) {
+  public Checked validate(byte[] payload) {
     List<Command> commands = decode(payload, -1);
     for (Command c : commands) {
       if (c instanceof Command.Put p) {
@@ -80,6 +83,7 @@ final class EngineState implements ReplicatedState {
         ttl(q.ttlMillis());
       }
     }
+    return new CheckedCommands(commands);
   }
 
   @Override
@@ -169,7 +173,15 @@ final class EngineState implements ReplicatedState {
 
   @Override
   public byte[] apply(long logIndex, byte[] payload) {
-    List<Command> commands = decode(payload, logIndex);
+    return apply(logIndex, decode(payload, logIndex));
+  }
+
+  @Override
+  public byte[] apply(long logIndex, Checked checked) {
+    return apply(logIndex, ((CheckedCommands) checked).commands());
+  }
+
+  private byte[] apply(long logIndex, List<Command> commands) {
     List<CommandResult> results = engine.apply(logIndex, logIndex << REVISION_SHIFT, commands);
     return CommandCodec.encodeResults(results);
   }

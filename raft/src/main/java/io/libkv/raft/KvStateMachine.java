@@ -226,8 +226,13 @@ final class KvStateMachine extends BaseStateMachine {
     }
     Message reply;
     try {
-      byte[] payload = Wire.entryPayload(data, index);
-      reply = Wire.ok(state.apply(index, payload));
+      // On the leader that took the entry, its commands as startTransaction decoded and checked
+      // them (what went to the log is their encoding); elsewhere decoded from the log.
+      reply =
+          Wire.ok(
+              trx.getStateMachineContext() instanceof ReplicatedState.Checked checked
+                  ? state.apply(index, checked)
+                  : state.apply(index, Wire.entryPayload(data, index)));
     } catch (MalformedEntryException e) {
       LOG.warn("{}: rejected malformed log entry {}: {}", getId(), index, e.getMessage());
       reply = Wire.malformed(e.getMessage());
@@ -266,9 +271,10 @@ final class KvStateMachine extends BaseStateMachine {
     StageTrace.leaderReceived(getId());
     ByteString content = request.getMessage().getContent();
     byte[] payload;
+    ReplicatedState.Checked checked;
     try {
       payload = Wire.entryPayload(content, -1);
-      state.validate(payload);
+      checked = state.validate(payload);
     } catch (MalformedEntryException e) {
       return refuse(request, "refused before the log: " + e.getMessage());
     }
@@ -286,7 +292,7 @@ final class KvStateMachine extends BaseStateMachine {
             .build();
       }
     }
-    return super.startTransaction(request);
+    return super.startTransaction(request).setStateMachineContext(checked);
   }
 
   /**

@@ -22,13 +22,26 @@ interface ReplicatedState extends AutoCloseable {
   byte[] apply(long logIndex, byte[] payload);
 
   /**
+   * Applies log entry {@code logIndex} whose payload {@link #validate} checked on this member (its
+   * leader), without decoding it again; otherwise as {@link #apply(long, byte[])}.
+   */
+  byte[] apply(long logIndex, Checked checked);
+
+  /**
    * Checks, on the leader before an entry is appended, that every command of the payload is one a
    * store could have sent (decodes; keys in normal form; values within the limit). Stricter than
    * {@link #apply}, which must accept whatever reached the log.
    *
+   * @return the payload as decoded, for {@link #apply(long, Checked)}
    * @throws MalformedEntryException naming what is wrong
    */
-  void validate(byte[] payload);
+  Checked validate(byte[] payload);
+
+  /**
+   * A payload {@link #validate} checked and decoded: the leader applies it without decoding it a
+   * second time (what reached the log is exactly its encoding).
+   */
+  interface Checked {}
 
   /**
    * On the leader, when its disk is low: the payload with every command that adds data (a put, a

@@ -58,11 +58,11 @@ class EngineStateTest {
                 new Command.Put("a", "1".getBytes(UTF_8), 0, 0),
                 new Command.Put("b", "2".getBytes(UTF_8), 0, 0),
                 new Command.Put("a", "3".getBytes(UTF_8), 0, 0)));
-    assertEquals((7L << 16), ((CommandResult.Written) r.get(0)).pair().lastIndex());
-    assertEquals((7L << 16) + 1, ((CommandResult.Written) r.get(1)).pair().lastIndex());
-    assertEquals((7L << 16) + 2, ((CommandResult.Written) r.get(2)).pair().lastIndex());
+    assertEquals((7L << 16), ((CommandResult.Written) r.get(0)).revision());
+    assertEquals((7L << 16) + 1, ((CommandResult.Written) r.get(1)).revision());
+    assertEquals((7L << 16) + 2, ((CommandResult.Written) r.get(2)).revision());
     List<CommandResult> next = apply(8, entry(new Command.Put("c", new byte[0], 0, 0)));
-    assertEquals(8L << 16, ((CommandResult.Written) next.get(0)).pair().lastIndex());
+    assertEquals(8L << 16, ((CommandResult.Written) next.get(0)).revision());
     assertEquals(8, state.appliedIndex());
   }
 

@@ -285,6 +285,32 @@ class KvStateMachineHostileInputTest {
     assertEquals(before, fingerprint(), "startTransaction must not change state");
   }
 
+  @Test
+  void theLeaderAppliesTheCommandsItCheckedWithoutDecodingThemAgain() throws Exception {
+    RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(ClientId.randomId())
+            .setServerId(RaftPeerId.valueOf("n1"))
+            .setGroupId(RaftGroupId.randomId())
+            .setCallId(1)
+            .setMessage(
+                Message.valueOf(
+                    ByteString.copyFrom(validEntry(new Command.Put("app/once", b("v1"), 0, 0)))))
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+    TransactionContext t = machine.startTransaction(request);
+    assertTrue(
+        t.getStateMachineContext() instanceof ReplicatedState.Checked,
+        "the leader keeps what it checked: " + t.getStateMachineContext());
+    index++;
+    t.initLogEntry(1, index);
+    Message reply = machine.applyTransaction(t).get(10, TimeUnit.SECONDS);
+    List<CommandResult> results = CommandCodec.decodeResults(Wire.body(reply));
+    assertEquals(
+        index << EngineState.REVISION_SHIFT, ((CommandResult.Written) results.get(0)).revision());
+    assertArrayEquals(b("v1"), engine.read(v -> v.get("app/once")).value());
+  }
+
   /** The stored pairs (internal keys included) and leases. */
   private String data() {
     String f = fingerprint();

@@ -189,7 +189,8 @@ public final class CommandCodec {
 
   private static void writeResult(Writer w, CommandResult res) {
     if (res instanceof CommandResult.Written x) {
-      w.u8(1).pair(x.pair());
+      // Tag 1 carried the whole pair (value included) back to the writer; 14 carries the revision.
+      w.u8(14).i64(x.revision());
     } else if (res instanceof CommandResult.Deleted x) {
       w.u8(2).i32(x.previous().size());
       for (KVPair p : x.previous()) {
@@ -227,8 +228,8 @@ public final class CommandCodec {
     int at = r.pos;
     int type = r.u8();
     switch (type) {
-      case 1:
-        return new CommandResult.Written(r.pair());
+      case 14:
+        return new CommandResult.Written(r.i64());
       case 2:
         {
           int n = r.i32();

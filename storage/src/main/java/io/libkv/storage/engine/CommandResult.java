@@ -43,13 +43,11 @@ public sealed interface CommandResult
     throw new IllegalStateException("not an error: " + this);
   }
 
-  /** A put succeeded: the new pair, with the command's revision as its index. */
-  record Written(KVPair pair) implements CommandResult {
-    /** Checks for nulls. */
-    public Written {
-      Objects.requireNonNull(pair, "pair");
-    }
-
+  /**
+   * A put succeeded at {@code revision}, the new pair's index. Only the revision: the writer knows
+   * the key and value it sent, so a reply never carries them back.
+   */
+  record Written(long revision) implements CommandResult {
     @Override
     public boolean isOk() {
       return true;

@@ -114,7 +114,9 @@ public final class EngineStore implements AsyncStore {
     String k = Keys.normalize(key);
     Keys.checkValue(value, maxValueBytes);
     long ttl = ttlMillis(WriteOptions.orNone(options));
-    return write(new Command.Put(k, value, 0, ttl), r -> ((CommandResult.Written) r).pair());
+    // A copy: the caller may reuse its array once this returns, before the write is encoded.
+    byte[] v = value.clone();
+    return write(new Command.Put(k, v, 0, ttl), r -> written(k, v, r));
   }
 
   @Override
@@ -188,8 +190,8 @@ public final class EngineStore implements AsyncStore {
         return staleIndex(k, expected);
       }
     }
-    return write(
-        new Command.CasPut(k, value, expected, 0, ttl), r -> ((CommandResult.Written) r).pair());
+    byte[] v = value.clone();
+    return write(new Command.CasPut(k, v, expected, 0, ttl), r -> written(k, v, r));
   }
 
   @Override
@@ -216,6 +218,11 @@ public final class EngineStore implements AsyncStore {
   }
 
   /** The error of a compare against an index no write ever had: the key is missing or moved on. */
+  /** The pair a successful put stored: what the writer sent, at the revision of the result. */
+  private static KVPair written(String key, byte[] value, CommandResult r) {
+    return new KVPair(key, value, ((CommandResult.Written) r).revision());
+  }
+
   private <T> CompletableFuture<T> staleIndex(String k, long expected) {
     try {
       KvEntry now = read(v -> v.get(k));

@@ -434,7 +434,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       long create = old == null ? rev : old.createRevision();
       putEntry(k, value, create, rev, newLease);
       history(rev, key, k, value, create, newLease);
-      return new CommandResult.Written(new KVPair(key, value, rev));
+      return new CommandResult.Written(rev);
     }
 
     private CommandResult delete(String key, long expected, long rev) {

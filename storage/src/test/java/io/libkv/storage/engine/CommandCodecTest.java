@@ -41,7 +41,7 @@ class CommandCodecTest {
 
   static final List<CommandResult> ALL_RESULTS =
       List.of(
-          new CommandResult.Written(new KVPair("k", new byte[] {1, 2}, 17)),
+          new CommandResult.Written(17),
           new CommandResult.Deleted(
               List.of(new KVPair("a", new byte[0], 3), new KVPair("b", new byte[] {4}, 5)), 9),
           new CommandResult.Deleted(List.of(), 10),

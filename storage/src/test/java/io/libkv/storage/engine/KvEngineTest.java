@@ -46,7 +46,7 @@ class KvEngineTest {
                   new Command.CasDelete("a", 0)));
       assertInstanceOf(CommandResult.Written.class, r.get(0));
       assertEquals(new CommandResult.KeyModified("a", 99, 1), r.get(1));
-      assertEquals(3, ((CommandResult.Written) r.get(2)).pair().lastIndex());
+      assertEquals(3, ((CommandResult.Written) r.get(2)).revision());
       assertEquals(new CommandResult.KeyExists("b"), r.get(3));
       assertEquals(new CommandResult.KeyNotFound("nope"), r.get(4));
       assertEquals(new CommandResult.PreviousNotSpecified("a"), r.get(5));
@@ -90,7 +90,7 @@ class KvEngineTest {
       assertEquals(2, k.modRevision());
       List<CommandResult> r =
           e.apply(3, e.lastRevision() + 1, List.of(new Command.Put("k", b("v3"), 0, 0)));
-      assertEquals(3, ((CommandResult.Written) r.get(0)).pair().lastIndex());
+      assertEquals(3, ((CommandResult.Written) r.get(0)).revision());
     }
   }
 
