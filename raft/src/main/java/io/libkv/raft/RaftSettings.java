@@ -234,6 +234,11 @@ final class RaftSettings {
 
     // Throughput: a batch entry may be large; never unsafe-flush (acknowledging before fsync).
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+    // Nor async-flush: in Ratis 3.3.0 its completion marks the log worker's lastWrittenIndex as
+    // flushed when the force returns, read at that moment, so entries written while the force ran
+    // would count as durable without having been forced (SegmentedRaftLogWorker
+    // .asyncFlushOutStream).
+    RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("64MB"));
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("16MB"));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf("8MB"));
