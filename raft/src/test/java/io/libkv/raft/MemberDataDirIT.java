@@ -14,6 +14,7 @@ import io.libkv.store.StoreException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -64,9 +65,27 @@ class MemberDataDirIT {
       for (Path f : List.of(data.resolve("kv/data.mdb"), data.resolve("kv/lock.mdb"))) {
         assertEquals("rw-------", mode(f), f.toString());
       }
-      for (Path f : snapshots(data)) {
-        assertEquals("rw-------", mode(f), f.toString());
-      }
+      // Snapshots may still be taken and old ones deleted (retention) while this runs: check every
+      // one that is still there, and at least one.
+      EmbeddedClusterIT.waitUntil(
+          () -> {
+            int checked = 0;
+            for (Path f : snapshots(data)) {
+              String m;
+              try {
+                m = mode(f);
+              } catch (NoSuchFileException gone) {
+                continue;
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+              assertEquals("rw-------", m, f.toString());
+              checked++;
+            }
+            return checked > 0;
+          },
+          java.time.Duration.ofSeconds(30),
+          "a snapshot whose mode could be read");
     }
   }
 
