@@ -331,6 +331,20 @@ public final class EmbeddedNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Saves a consistent snapshot of the cluster's data to {@code file}, taken on this member once it
+   * has applied every write acknowledged before the call (see {@link EmbeddedSnapshots}); the file
+   * is replaced only once the whole snapshot is written and synced.
+   *
+   * @return the Raft log index the snapshot's data holds every write up to
+   * @throws StoreException if the member cannot confirm it is up to date, or the copy fails
+   * @throws java.io.UncheckedIOException if {@code file} cannot be written
+   */
+  public long saveSnapshot(Path file) {
+    checkRunning();
+    return SnapshotFile.download(channel, file, EmbeddedSnapshots.waitMs(settings)).appliedIndex();
+  }
+
   /** Blocks until {@link #close()} has finished. */
   public void awaitClose() throws InterruptedException {
     closed.await();

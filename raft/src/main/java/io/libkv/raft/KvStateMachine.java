@@ -10,6 +10,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.ratis.io.MD5Hash;
@@ -71,6 +73,9 @@ final class KvStateMachine extends BaseStateMachine {
   private final AtomicReference<String> failure = new AtomicReference<>();
   private final List<Consumer<String>> failureListeners = new CopyOnWriteArrayList<>();
   private volatile boolean leader;
+  // Backups being read from this member; set once the storage is known.
+  private volatile SnapshotExports exports;
+  private ExecutorService exportThread;
 
   /**
    * A state machine without a disk check.
@@ -140,6 +145,11 @@ final class KvStateMachine extends BaseStateMachine {
               super.initialize(server, groupId, raftStorage);
               storage.init(raftStorage);
               load(storage.loadLatestSnapshot());
+              exports =
+                  new SnapshotExports(
+                      raftStorage.getStorageDir().getRoot().toPath().resolve("export"),
+                      state,
+                      System::nanoTime);
             },
             IOException.class);
   }
@@ -348,6 +358,9 @@ final class KvStateMachine extends BaseStateMachine {
   @Override
   public CompletableFuture<Message> query(Message request) {
     StageTrace.mark(StageTrace.Stage.QUERY);
+    if (Wire.isExport(request.getContent())) {
+      return export(request);
+    }
     try {
       return CompletableFuture.completedFuture(Wire.query(request.getContent(), state));
     } catch (MalformedEntryException e) {
@@ -355,6 +368,39 @@ final class KvStateMachine extends BaseStateMachine {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * A backup's query: copying the data or reading a chunk touches the disk, so it runs on this
+   * member's export thread, not on the Ratis thread that completed the ReadIndex.
+   */
+  private CompletableFuture<Message> export(Message request) {
+    SnapshotExports ex = exports;
+    if (ex == null) {
+      return CompletableFuture.completedFuture(Wire.malformed("the member is not started"));
+    }
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return Wire.export(request.getContent(), ex);
+          } catch (MalformedEntryException e) {
+            return Wire.malformed(e.getMessage());
+          }
+        },
+        exportThread());
+  }
+
+  private synchronized ExecutorService exportThread() {
+    if (exportThread == null) {
+      exportThread =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "libkv-export-" + getId());
+                t.setDaemon(true);
+                return t;
+              });
+    }
+    return exportThread;
   }
 
   @Override
@@ -453,6 +499,15 @@ final class KvStateMachine extends BaseStateMachine {
   @Override
   public void close() throws IOException {
     setLeader(false);
+    synchronized (this) {
+      if (exportThread != null) {
+        exportThread.shutdownNow();
+      }
+    }
+    SnapshotExports ex = exports;
+    if (ex != null) {
+      ex.close();
+    }
     super.close();
   }
 }

@@ -247,6 +247,15 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   }
 
   /**
+   * Sends a query built by {@link Wire} as a linearizable read; completes with its reply's body.
+   */
+  CompletableFuture<byte[]> ask(Message m) {
+    return retrying(
+        () -> router.query(m, true).thenApply(r -> Wire.body(check(r).getMessage())),
+        System.nanoTime() + readRetryNs);
+  }
+
+  /**
    * Sends several read requests as one read-only query: one ReadIndex (if {@code linearizable}) and
    * one round trip for all of them; one answer per request, in order.
    */

@@ -17,9 +17,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * log entry : [VERSION][ENTRY_WRITES][command batch]
  * query     : [VERSION][QUERY_BARRIER]  or  [VERSION][QUERY_READ][read request]
  *             or  [VERSION][QUERY_READ_BATCH][count: int]{[length: int][read request]}*count
+ *             or  [VERSION][QUERY_EXPORT_BEGIN]
+ *             or  [VERSION][QUERY_EXPORT_CHUNK][token: 16 bytes][offset: long][length: int]
  * reply     : [STATUS_OK][body]  or  [STATUS_MALFORMED][UTF-8 reason]
  *             a barrier's body: [applied index: long]
  *             a batch's body: {[status][length: int][body or UTF-8 reason]}*count
+ *             an export's: [token: 16 bytes][applied index: long][size: long][SHA-256: 32 bytes]
+ *             a chunk's: the bytes read
  * </pre>
  *
  * <p>A read request and its body are {@link ReadCodec}'s: one snapshot answers each. A batch is
@@ -33,6 +37,9 @@ final class Wire {
   // Kinds 2 and 3 were reads whose replies had no snapshot header (see ReadCodec): refused now.
   static final byte QUERY_READ = 4;
   static final byte QUERY_READ_BATCH = 5;
+  // A backup: a consistent copy of the answering member's data, then its chunks (SnapshotExports).
+  static final byte QUERY_EXPORT_BEGIN = 10;
+  static final byte QUERY_EXPORT_CHUNK = 11;
   static final byte STATUS_OK = 0;
   static final byte STATUS_MALFORMED = 1;
 
@@ -50,6 +57,41 @@ final class Wire {
    */
   static Message barrier() {
     return Message.valueOf(ByteString.copyFrom(new byte[] {VERSION, QUERY_BARRIER}));
+  }
+
+  /** The query that makes a copy of the answering member's data for a backup. */
+  static Message exportBegin() {
+    return Message.valueOf(ByteString.copyFrom(new byte[] {VERSION, QUERY_EXPORT_BEGIN}));
+  }
+
+  /**
+   * The query that reads {@code length} bytes at {@code offset} of the copy named {@code token}.
+   */
+  static Message exportChunk(byte[] token, long offset, int length) {
+    ByteBuffer b = ByteBuffer.allocate(2 + token.length + 8 + 4);
+    b.put(VERSION).put(QUERY_EXPORT_CHUNK).put(token).putLong(offset).putInt(length);
+    return Message.valueOf(ByteString.copyFrom(b.array()));
+  }
+
+  /** Whether {@code q} is one of a backup's queries (served by {@link SnapshotExports}). */
+  static boolean isExport(ByteString q) {
+    return q.size() >= 2
+        && q.byteAt(0) == VERSION
+        && (q.byteAt(1) == QUERY_EXPORT_BEGIN || q.byteAt(1) == QUERY_EXPORT_CHUNK);
+  }
+
+  /** Serves a backup's query against {@code exports}. */
+  static Message export(ByteString q, SnapshotExports exports) {
+    if (q.byteAt(1) == QUERY_EXPORT_BEGIN) {
+      return ok(exports.begin());
+    }
+    if (q.size() != 2 + 16 + 8 + 4) {
+      throw new MalformedEntryException("a snapshot chunk query has " + q.size() + " bytes", null);
+    }
+    ByteBuffer b = q.substring(2).asReadOnlyByteBuffer();
+    byte[] token = new byte[16];
+    b.get(token);
+    return ok(exports.chunk(token, b.getLong(), b.getInt()));
   }
 
   /** Wraps an encoded read request as a query. */
