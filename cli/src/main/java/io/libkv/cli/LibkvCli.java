@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       NodeCommand.class,
       KvCommand.class,
+      SnapshotCommand.class,
       BenchCommand.class,
       JepsenCommand.class,
       CommandLine.HelpCommand.class
