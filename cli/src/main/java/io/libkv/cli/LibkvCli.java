@@ -60,7 +60,20 @@ public final class LibkvCli implements Runnable {
   }
 
   static CommandLine newCommandLine() {
-    return new CommandLine(new LibkvCli());
+    CommandLine cli = new CommandLine(new LibkvCli());
+    giveVersion(cli, new BuildVersion());
+    return cli;
+  }
+
+  /** Every command answers {@code --version} with the build's version, not only the top one. */
+  private static void giveVersion(CommandLine command, CommandLine.IVersionProvider version) {
+    if (command.getCommandSpec().versionProvider() == null
+        && command.getCommandSpec().version().length == 0) {
+      command.getCommandSpec().versionProvider(version);
+    }
+    for (CommandLine sub : command.getSubcommands().values()) {
+      giveVersion(sub, version);
+    }
   }
 
   @Override
