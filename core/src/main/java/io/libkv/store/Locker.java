@@ -7,7 +7,7 @@ import java.time.Duration;
  * {@code Locker} holds at most one lock at a time and can lock again after {@link #unlock()}. Its
  * methods may be called from any thread, but not concurrently with each other.
  */
-public interface Locker {
+public interface Locker extends AutoCloseable {
 
   /**
    * Blocks until the lock is held.
@@ -37,4 +37,15 @@ public interface Locker {
    * @throws StoreException if the backend fails to release it; the lease then expires on its own
    */
   void unlock();
+
+  /**
+   * Releases the lock if held, as {@link #unlock()}: a locker fits try-with-resources. The locker
+   * may lock again afterwards.
+   *
+   * @throws StoreException if the backend fails to release it; the lease then expires on its own
+   */
+  @Override
+  default void close() {
+    unlock();
+  }
 }

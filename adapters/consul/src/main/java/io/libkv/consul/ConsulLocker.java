@@ -280,7 +280,17 @@ final class ConsulLocker implements Locker {
 
     @Override
     public CompletableFuture<Void> lost() {
-      return lost;
+      return lost.copy();
+    }
+
+    @Override
+    public void close() {
+      synchronized (ConsulLocker.this) {
+        if (held != this) {
+          return;
+        }
+      }
+      unlock();
     }
 
     void startRenewal() {

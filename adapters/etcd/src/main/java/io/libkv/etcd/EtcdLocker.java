@@ -212,7 +212,7 @@ final class EtcdLocker implements Locker {
     h.session.release(store.errors().timeout());
   }
 
-  private static final class Held implements HeldLock {
+  private final class Held implements HeldLock {
     private final long token;
     private final LeaseSession session;
 
@@ -228,7 +228,17 @@ final class EtcdLocker implements Locker {
 
     @Override
     public CompletableFuture<Void> lost() {
-      return session.lost();
+      return session.lost().copy();
+    }
+
+    @Override
+    public void close() {
+      synchronized (EtcdLocker.this) {
+        if (held != this) {
+          return;
+        }
+      }
+      unlock();
     }
   }
 }

@@ -290,7 +290,6 @@ final class ZkLocker implements Locker {
     private final String node;
     private final long token;
     private final CompletableFuture<Void> lost = new CompletableFuture<>();
-    private final CompletableFuture<Void> view = lost.copy();
     private volatile boolean releasing;
 
     Held(CuratorFramework session, String node, long token) {
@@ -412,7 +411,14 @@ final class ZkLocker implements Locker {
 
     @Override
     public CompletableFuture<Void> lost() {
-      return view;
+      return lost.copy();
+    }
+
+    @Override
+    public void close() {
+      if (held == this) {
+        unlock();
+      }
     }
 
     @Override

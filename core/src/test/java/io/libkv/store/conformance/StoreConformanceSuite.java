@@ -973,6 +973,46 @@ public abstract class StoreConformanceSuite {
   }
 
   @Test
+  void aHoldingInTryWithResourcesIsReleasedAtTheEndOfTheBlock() throws Exception {
+    String k = key("twr");
+    HeldLock outer;
+    try (HeldLock held = store().newLock(k, null).lock()) {
+      outer = held;
+      assertFalse(held.lost().isDone());
+    }
+    outer.lost().get(15, TimeUnit.SECONDS);
+    try (Locker next = otherStore().newLock(k, null)) {
+      HeldLock h = next.lock(Duration.ofSeconds(15));
+      assertTrue(h.fencingToken() > outer.fencingToken(), "the next holder has a larger token");
+    } // the locker's close unlocks
+    try (Locker third = store().newLock(k, null)) {
+      assertNotNull(third.lock(Duration.ofSeconds(15)), "the locker's close released the lock");
+    }
+  }
+
+  @Test
+  void completingLostOrClosingAnOldHoldingChangesNothing() throws Exception {
+    String k = key("stale");
+    Locker l = store().newLock(k, null);
+    HeldLock first = l.lock();
+    first.lost().complete(null);
+    first.lost().cancel(true);
+    assertFalse(first.lost().isDone(), "a caller cannot complete the lock's lost signal");
+    l.unlock();
+    first.lost().get(15, TimeUnit.SECONDS);
+    HeldLock second = l.lock();
+    first.close(); // an old holding: must not release the new one
+    first.close();
+    assertFalse(second.lost().isDone(), "closing an old holding released the new one");
+    Locker other = otherStore().newLock(k, null);
+    assertThrows(CannotLockException.class, () -> other.lock(Duration.ofMillis(500)));
+    second.close();
+    second.lost().get(15, TimeUnit.SECONDS);
+    assertNotNull(other.lock(Duration.ofSeconds(15)));
+    other.unlock();
+  }
+
+  @Test
   void closingTheStoreReleasesItsLocks() throws Exception {
     String k = key("closeLock");
     Store owner = otherStore();

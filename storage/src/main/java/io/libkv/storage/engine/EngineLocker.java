@@ -165,7 +165,14 @@ final class EngineLocker implements Locker {
 
     @Override
     public CompletableFuture<Void> lost() {
-      return lost;
+      return lost.copy();
+    }
+
+    @Override
+    public void close() {
+      if (current == this) {
+        unlock();
+      }
     }
 
     void startRenewal() {
