@@ -83,6 +83,9 @@ final class Wire {
   /** Serves a backup's query against {@code exports}. */
   static Message export(ByteString q, SnapshotExports exports) {
     if (q.byteAt(1) == QUERY_EXPORT_BEGIN) {
+      if (q.size() != 2) {
+        throw new MalformedEntryException("a snapshot query has " + q.size() + " bytes", null);
+      }
       return ok(exports.begin());
     }
     if (q.size() != 2 + 16 + 8 + 4) {
