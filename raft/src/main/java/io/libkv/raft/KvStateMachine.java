@@ -246,6 +246,13 @@ final class KvStateMachine extends BaseStateMachine {
     } catch (MalformedEntryException e) {
       LOG.warn("{}: rejected malformed log entry {}: {}", getId(), index, e.getMessage());
       reply = Wire.malformed(e.getMessage());
+    } catch (NewerFormatException e) {
+      // Never skip it: the members that can read it apply it. Stop with the entry unapplied; the
+      // upgraded member applies it from its log at restart.
+      String why = where + " stopped: " + e.getMessage() + ", then restart it";
+      LOG.error("{}", why);
+      failed(why);
+      throw new StoreException(why, e);
     } catch (RuntimeException e) {
       // The local store failed (disk full, I/O error). Never skip the entry (a failed future would
       // make Ratis go on with the next one): throw, which closes this member's Raft server with
@@ -285,7 +292,7 @@ final class KvStateMachine extends BaseStateMachine {
     try {
       payload = Wire.entryPayload(content, -1);
       checked = state.validate(payload);
-    } catch (MalformedEntryException e) {
+    } catch (MalformedEntryException | NewerFormatException e) {
       return refuse(request, "refused before the log: " + e.getMessage());
     }
     String low = disk.shortage(content.size());

@@ -165,6 +165,7 @@ final class Wire {
    * Returns the command batch of a log entry.
    *
    * @throws MalformedEntryException if the envelope is wrong
+   * @throws NewerFormatException if it was written in a newer format version than this one
    */
   static byte[] entryPayload(ByteString data, long index) {
     if (data.size() < 2) {
@@ -172,10 +173,13 @@ final class Wire {
           "log entry " + index + " has " + data.size() + " bytes, fewer than the 2 of a header",
           null);
     }
-    if (data.byteAt(0) != VERSION) {
+    int version = Byte.toUnsignedInt(data.byteAt(0));
+    if (version > VERSION) {
+      throw new NewerFormatException(version, index < 0 ? "a request" : "log entry " + index);
+    }
+    if (version != VERSION) {
       throw new MalformedEntryException(
-          "log entry " + index + " has format version " + data.byteAt(0) + ", expected " + VERSION,
-          null);
+          "log entry " + index + " has format version " + version + ", expected " + VERSION, null);
     }
     if (data.byteAt(1) != ENTRY_WRITES) {
       throw new MalformedEntryException(

@@ -123,8 +123,12 @@ class EngineStateTest {
   @Test
   void theEnvelopeIsCheckedBeforeThePayload() {
     assertThrows(MalformedEntryException.class, () -> Wire.entryPayload(ByteString.EMPTY, 1));
+    // A version never written is malformed; a newer one is not (it stops the member).
     assertThrows(
         MalformedEntryException.class,
+        () -> Wire.entryPayload(ByteString.copyFrom(new byte[] {0, Wire.ENTRY_WRITES}), 1));
+    assertThrows(
+        NewerFormatException.class,
         () -> Wire.entryPayload(ByteString.copyFrom(new byte[] {2, Wire.ENTRY_WRITES}), 1));
     assertThrows(
         MalformedEntryException.class,

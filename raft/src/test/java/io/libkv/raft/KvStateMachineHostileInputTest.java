@@ -163,7 +163,20 @@ class KvStateMachineHostileInputTest {
     assertEquals(index, engine.appliedIndex());
   }
 
+  /**
+   * A hostile entry that is malformed: one claiming a NEWER format version is not malformed but
+   * stops the member ({@link #anEntryOfANewerFormatStopsTheMemberInsteadOfSkippingIt}), so its
+   * version byte becomes 0, a version never written.
+   */
   private static byte[] hostile(Random random, byte[] good) {
+    byte[] h = mutate(random, good);
+    if (h.length > 0 && Byte.toUnsignedInt(h[0]) > Wire.VERSION) {
+      h[0] = 0;
+    }
+    return h;
+  }
+
+  private static byte[] mutate(Random random, byte[] good) {
     switch (random.nextInt(4)) {
       case 0: // pure noise, sometimes behind a valid envelope header
         byte[] noise = new byte[random.nextInt(96)];
@@ -283,6 +296,44 @@ class KvStateMachineHostileInputTest {
       assertTrue(e.getMessage().contains("refused before the log"), e.getMessage());
     }
     assertEquals(before, fingerprint(), "startTransaction must not change state");
+  }
+
+  @Test
+  void anEntryOfANewerFormatStopsTheMemberInsteadOfSkippingIt() throws Exception {
+    assertFalse(malformed(apply(validEntry(new Command.Put("keep", b("kept"), 0, 0)))));
+    String before = fingerprint();
+    long applied = engine.appliedIndex();
+    byte[] newer = validEntry(new Command.Put("new", b("v"), 0, 0));
+    newer[0] = (byte) (Wire.VERSION + 1);
+    // A request in a newer format is refused before the log by a leader that cannot read it.
+    IOException refused = assertThrows(IOException.class, () -> startTransaction(newer));
+    assertTrue(refused.getMessage().contains("refused before the log"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("format version " + (Wire.VERSION + 1)));
+    // In the log (a newer leader wrote it): the member stops, naming both versions; never skips.
+    index++;
+    LogEntryProto entry =
+        LogEntryProto.newBuilder()
+            .setTerm(1)
+            .setIndex(index)
+            .setStateMachineLogEntry(
+                StateMachineLogEntryProto.newBuilder().setLogData(ByteString.copyFrom(newer)))
+            .build();
+    TransactionContext trx =
+        TransactionContext.newBuilder()
+            .setStateMachine(machine)
+            .setServerRole(RaftPeerRole.FOLLOWER)
+            .setLogEntry(entry)
+            .build();
+    io.libkv.store.StoreException stop =
+        assertThrows(io.libkv.store.StoreException.class, () -> machine.applyTransaction(trx));
+    String why = stop.getMessage();
+    assertTrue(why.contains("log entry " + index), why);
+    assertTrue(why.contains("format version " + (Wire.VERSION + 1)), why);
+    assertTrue(why.contains("reads version " + Wire.VERSION), why);
+    assertTrue(why.contains("upgrade"), why);
+    assertEquals(why, machine.failure(), "the member reports why it stopped");
+    assertEquals(before, fingerprint(), "nothing of the entry was applied");
+    assertEquals(applied, engine.appliedIndex(), "the entry is not marked applied (not skipped)");
   }
 
   @Test
