@@ -94,6 +94,16 @@ public final class KvEngine implements KvReader, AutoCloseable {
   private static final Map<Path, KvEngine> OPEN = new HashMap<>();
   private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
   private static final byte[] META_KEY = {'m'};
+  // The environment's format version (an int), written when an environment is created; absent in
+  // environments made before it was recorded, which are version 1.
+  private static final byte[] FORMAT_KEY = {'v'};
+
+  /**
+   * The on-disk format this engine writes and reads. An environment or snapshot recording a newer
+   * one is refused with a message naming both, never misread.
+   */
+  public static final int FORMAT_VERSION = 1;
+
   private static final byte KEY_LEASE = 1;
 
   private final Path dir;
@@ -867,6 +877,40 @@ public final class KvEngine implements KvReader, AutoCloseable {
     return new long[] {v.getLong(0, BE), v.getLong(8, BE), v.getLong(16, BE)};
   }
 
+  /** The format version an environment records, 0 if none. */
+  private static int readFormat(Dbi<DirectBuffer> metaDbi, Txn<DirectBuffer> txn) {
+    DirectBuffer v = metaDbi.get(txn, direct(FORMAT_KEY));
+    return v == null || v.capacity() < 4 ? 0 : v.getInt(0, BE);
+  }
+
+  /**
+   * Refuses an environment or snapshot of a newer format than this engine reads.
+   *
+   * @throws StoreException naming both versions and what to do
+   */
+  static void checkFormat(int found, Path where) {
+    if (found > FORMAT_VERSION) {
+      throw new StoreException(
+          where
+              + " holds libkv data in format version "
+              + found
+              + ", this build reads version "
+              + FORMAT_VERSION
+              + " and older only: use the release that wrote it, or a newer one. Nothing was"
+              + " changed.");
+    }
+  }
+
+  private static UnsafeBuffer direct(byte[] bytes) {
+    UnsafeBuffer b = new UnsafeBuffer(ByteBuffer.allocateDirect(bytes.length));
+    b.putBytes(0, bytes);
+    return b;
+  }
+
+  private static UnsafeBuffer direct(ByteBuffer heap) {
+    return direct(heap.array());
+  }
+
   private void writeMeta(Txn<DirectBuffer> txn, long applied, long last, long floor) {
     UnsafeBuffer v = scratch.metaVal;
     v.putLong(0, applied, BE);
@@ -1006,6 +1050,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       if (hasMeta) {
         Dbi<DirectBuffer> md = e.openDbi("meta");
         try (Txn<DirectBuffer> txn = e.txnRead()) {
+          checkFormat(readFormat(md, txn), snapshotDir);
           m = readMeta(md, txn);
         }
       }
@@ -1079,10 +1124,25 @@ public final class KvEngine implements KvReader, AutoCloseable {
       lease = env.openDbi("lease", DbiFlags.MDB_CREATE);
       leaseKeys = env.openDbi("leasekeys", DbiFlags.MDB_CREATE, DbiFlags.MDB_DUPSORT);
       meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
+      int format;
       try (Txn<DirectBuffer> txn = env.txnRead()) {
+        format = readFormat(meta, txn);
         long[] m = readMeta(txn);
         appliedIndex = m[0];
         lastRevision = m[1];
+      }
+      try {
+        checkFormat(format, dir);
+      } catch (StoreException newer) {
+        env.close();
+        env = null;
+        throw newer;
+      }
+      if (format == 0) {
+        try (Txn<DirectBuffer> txn = env.txnWrite()) {
+          meta.put(txn, direct(FORMAT_KEY), direct(ByteBuffer.allocate(4).putInt(FORMAT_VERSION)));
+          txn.commit();
+        }
       }
     } catch (LmdbException | IOException e) {
       if (env != null) {
