@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -71,6 +72,10 @@ final class KvStateMachine extends BaseStateMachine {
   private final AtomicReference<String> failure = new AtomicReference<>();
   private final List<Consumer<String>> failureListeners = new CopyOnWriteArrayList<>();
   private volatile boolean leader;
+  private volatile Supplier<byte[]> report =
+      () -> {
+        throw new MalformedEntryException("this member reports no status", null);
+      };
 
   /**
    * A state machine without a disk check.
@@ -95,6 +100,11 @@ final class KvStateMachine extends BaseStateMachine {
     this.onLeadership = onLeadership;
     this.disk = disk;
     this.where = where;
+  }
+
+  /** Sets what answers a status query ({@link Wire#status()}): the member's encoded report. */
+  void reportWith(Supplier<byte[]> report) {
+    this.report = report;
   }
 
   /** Why this member stopped (an entry it could not apply, a log it could not write), or null. */
@@ -349,7 +359,7 @@ final class KvStateMachine extends BaseStateMachine {
   public CompletableFuture<Message> query(Message request) {
     StageTrace.mark(StageTrace.Stage.QUERY);
     try {
-      return CompletableFuture.completedFuture(Wire.query(request.getContent(), state));
+      return CompletableFuture.completedFuture(Wire.query(request.getContent(), state, report));
     } catch (MalformedEntryException e) {
       return CompletableFuture.completedFuture(Wire.malformed(e.getMessage()));
     } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
@@ -17,9 +18,11 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * log entry : [VERSION][ENTRY_WRITES][command batch]
  * query     : [VERSION][QUERY_BARRIER]  or  [VERSION][QUERY_READ][read request]
  *             or  [VERSION][QUERY_READ_BATCH][count: int]{[length: int][read request]}*count
+ *             or  [VERSION][QUERY_STATUS]
  * reply     : [STATUS_OK][body]  or  [STATUS_MALFORMED][UTF-8 reason]
  *             a barrier's body: [applied index: long]
  *             a batch's body: {[status][length: int][body or UTF-8 reason]}*count
+ *             a status's body: the answering member's report ({@link MemberReportCodec})
  * </pre>
  *
  * <p>A read request and its body are {@link ReadCodec}'s: one snapshot answers each. A batch is
@@ -33,6 +36,7 @@ final class Wire {
   // Kinds 2 and 3 were reads whose replies had no snapshot header (see ReadCodec): refused now.
   static final byte QUERY_READ = 4;
   static final byte QUERY_READ_BATCH = 5;
+  static final byte QUERY_STATUS = 6;
   static final byte STATUS_OK = 0;
   static final byte STATUS_MALFORMED = 1;
 
@@ -50,6 +54,14 @@ final class Wire {
    */
   static Message barrier() {
     return Message.valueOf(ByteString.copyFrom(new byte[] {VERSION, QUERY_BARRIER}));
+  }
+
+  /**
+   * The query a member answers with its own status and the configuration it knows; sent as a stale
+   * read (minimum index -1) to one member, it is answered by that member, leader or not.
+   */
+  static Message status() {
+    return Message.valueOf(ByteString.copyFrom(new byte[] {VERSION, QUERY_STATUS}));
   }
 
   /** Wraps an encoded read request as a query. */
@@ -139,8 +151,8 @@ final class Wire {
     return data.substring(2).toByteArray();
   }
 
-  /** Serves a query against {@code state}. */
-  static Message query(ByteString q, ReplicatedState state) {
+  /** Serves a query against {@code state}; a status query with {@code report}'s bytes. */
+  static Message query(ByteString q, ReplicatedState state, Supplier<byte[]> report) {
     if (q.size() < 2 || q.byteAt(0) != VERSION) {
       throw new MalformedEntryException("query has a bad header", null);
     }
@@ -148,6 +160,7 @@ final class Wire {
       case QUERY_BARRIER -> ok(ByteBuffer.allocate(8).putLong(state.appliedIndex()).array());
       case QUERY_READ -> ok(state.query(q.substring(2).toByteArray()));
       case QUERY_READ_BATCH -> ok(serveBatch(q.substring(2).asReadOnlyByteBuffer(), state));
+      case QUERY_STATUS -> ok(report.get());
       default -> throw new MalformedEntryException("query has unknown kind " + q.byteAt(1), null);
     };
   }
