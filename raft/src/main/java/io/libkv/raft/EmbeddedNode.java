@@ -61,6 +61,11 @@ import org.apache.ratis.protocol.RaftPeerId;
  * from its last snapshot; a node whose {@code kv/} is missing is rebuilt from its snapshot and log,
  * or from the leader's snapshot.
  *
+ * <p>The node is its own handle: stores opened on it are views of it, and closing them never stops
+ * it; {@link #close()} does (a member opened through {@code LibKV.newStore} with a node id instead
+ * stops when its last store closes). {@link #admin()} opens a handle on the cluster: members,
+ * membership changes, leadership transfer.
+ *
  * <p>Options: see {@link EmbeddedStoreProvider}. Thread-safe. {@link #close()} stops everything the
  * node started (stores opened on it included).
  */
