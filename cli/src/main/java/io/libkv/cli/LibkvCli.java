@@ -20,6 +20,9 @@ import picocli.CommandLine.Command;
       NodeCommand.class,
       KvCommand.class,
       SnapshotCommand.class,
+      MemberCommand.class,
+      LeaderCommand.class,
+      StatusCommand.class,
       BenchCommand.class,
       JepsenCommand.class,
       CommandLine.HelpCommand.class
@@ -37,12 +40,26 @@ public final class LibkvCli implements Runnable {
   }
 
   private static int execute(CommandLine.ParseResult parsed) {
-    if (parsed.subcommand() != null
-        && parsed.subcommand().commandSpec().userObject() instanceof KvCommand kv
-        && !kv.verbose) {
+    Object command =
+        parsed.subcommand() == null ? null : parsed.subcommand().commandSpec().userObject();
+    boolean cluster =
+        command instanceof MemberCommand
+            || command instanceof LeaderCommand
+            || command instanceof StatusCommand;
+    if ((command instanceof KvCommand kv && !kv.verbose) || (cluster && !verbose(parsed))) {
       KvCommand.quietLibraryLogging();
     }
     return new CommandLine.RunLast().execute(parsed);
+  }
+
+  /** Whether {@code --verbose} was given to the command or any of its subcommands. */
+  private static boolean verbose(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      if (p.hasMatchedOption("--verbose")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

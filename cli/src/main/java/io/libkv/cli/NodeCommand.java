@@ -40,7 +40,9 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--join",
-      description = "Start as a new member that waits to be added to a running cluster.")
+      description =
+          "Start as a new member that waits, taking no part, to be added to a running cluster"
+              + " (./libkv member add, or member add --learner).")
   boolean join;
 
   @Option(

@@ -23,9 +23,11 @@ import org.apache.ratis.protocol.RaftGroupId;
 final class DataDirCheck {
   /** What every refusal tells the operator to do. */
   static final String REMEDY =
-      " Nothing was changed. To rejoin the cluster, delete everything in the data directory and"
-          + " start the member again: it catches up from the leader by snapshot (the other members"
-          + " must have a leader).";
+      " Nothing was changed. To rejoin the cluster: remove the member (./libkv member remove ID),"
+          + " delete everything in the data directory, start it with --join and add it again"
+          + " (./libkv member add ID=HOST:PORT): it catches up from the leader by snapshot. Removing"
+          + " it first matters: an emptied member that votes again under its old id could help elect"
+          + " a leader missing entries it had acknowledged.";
 
   private DataDirCheck() {}
 

@@ -61,6 +61,11 @@ import org.apache.ratis.protocol.RaftPeerId;
  * from its last snapshot; a node whose {@code kv/} is missing is rebuilt from its snapshot and log,
  * or from the leader's snapshot.
  *
+ * <p>The node is its own handle: stores opened on it are views of it, and closing them never stops
+ * it; {@link #close()} does (a member opened through {@code LibKV.newStore} with a node id instead
+ * stops when its last store closes). {@link #admin()} opens a handle on the cluster: members,
+ * membership changes, leadership transfer.
+ *
  * <p>Options: see {@link EmbeddedStoreProvider}. Thread-safe. {@link #close()} stops everything the
  * node started (stores opened on it included).
  */
@@ -224,10 +229,16 @@ public final class EmbeddedNode implements AutoCloseable {
   }
 
   /**
-   * Starts a NEW member that is not yet part of the cluster's configuration: it starts with no
-   * peers and waits to be added ({@link EmbeddedCluster#addNode} or another member's {@link
-   * #setMembers}), then catches up by snapshot and log. {@code peers} lists the cluster including
-   * this member.
+   * Starts a NEW member that is not yet part of the cluster's configuration: it starts as a learner
+   * that takes no part (it never campaigns, votes or counts for commits) and waits to be added with
+   * {@link ClusterAdmin#addMember} or {@link ClusterAdmin#addLearner} (or {@link
+   * EmbeddedCluster#addNode}, another member's {@link #setMembers}), then catches up by snapshot
+   * and log. Until then it answers status queries and its stores wait for a leader. {@code peers}
+   * lists the cluster including this member. On a data directory it already used, the member
+   * recovers with the configuration its log holds, as {@link #start} does.
+   *
+   * @throws IllegalArgumentException as {@link #start}
+   * @throws StoreException as {@link #start}
    */
   public static EmbeddedNode join(List<String> peers, Config config) {
     return new EmbeddedNode(peers, config, true);
@@ -343,6 +354,25 @@ public final class EmbeddedNode implements AutoCloseable {
   public long saveSnapshot(Path file) {
     checkRunning();
     return SnapshotFile.download(channel, file, EmbeddedSnapshots.waitMs(settings)).appliedIndex();
+  }
+
+  /**
+   * Opens a handle on the cluster this member belongs to: every member's status, membership
+   * changes, leadership transfer (see {@link ClusterAdmin}). It reaches the members over the
+   * network as a client would, with this member's TLS and options, starting from the configuration
+   * this member knows. Close it when done; closing it does not stop this member, and closing this
+   * member does not close it.
+   */
+  public ClusterAdmin admin() {
+    java.util.Map<String, RaftPeer> peers = new java.util.LinkedHashMap<>();
+    MemberReportCodec.Report r = member.report();
+    for (List<String> eps : List.of(List.of(endpoint()), r.voters(), r.learners())) {
+      eps.forEach(e -> peers.putIfAbsent(Peers.parse(e).getId().toString(), Peers.parse(e)));
+    }
+    channel
+        .endpoints()
+        .forEach(e -> peers.putIfAbsent(Peers.parse(e).getId().toString(), Peers.parse(e)));
+    return new RaftClusterAdmin(List.copyOf(peers.values()), settings);
   }
 
   /** Blocks until {@link #close()} has finished. */

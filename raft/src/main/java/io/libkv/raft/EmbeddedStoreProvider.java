@@ -21,10 +21,12 @@ import java.util.Map;
  *
  * <p><b>With {@link Config#nodeId()}</b> (and {@link Config#dataDir()}, both required together) the
  * store runs that member inside this process, or shares it if this process already runs it (same
- * data directory); the member stops when its last store closes. Several members may live in one
- * JVM, each with its own node id and data directory. <b>Without a node id</b> the store is a client
- * of the cluster and stores nothing locally (see {@code ClientStores}: reads are Raft queries,
- * watches poll the cluster's history every 100 ms).
+ * data directory); <b>the member stops when the last store opened on it this way closes</b>. For a
+ * member whose lifetime the application controls, use {@link EmbeddedNode} instead: it is its own
+ * handle, its stores are views of it, and only {@link EmbeddedNode#close()} stops it. Several
+ * members may live in one JVM, each with its own node id and data directory. <b>Without a node
+ * id</b> the store is a client of the cluster and stores nothing locally (see {@code ClientStores}:
+ * reads are Raft queries, watches poll the cluster's history every 100 ms).
  *
  * <p><b>Options</b> ({@link Config.Builder#option}): {@code embedded.reads} ({@code linearizable}
  * default, or {@code stale}), {@code embedded.transport} ({@code auto} default: {@code netty}, or

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -76,6 +77,10 @@ final class KvStateMachine extends BaseStateMachine {
   // Backups being read from this member; set once the storage is known.
   private volatile SnapshotExports exports;
   private ExecutorService exportThread;
+  private volatile Supplier<byte[]> report =
+      () -> {
+        throw new MalformedEntryException("this member reports no status", null);
+      };
 
   /**
    * A state machine without a disk check.
@@ -100,6 +105,11 @@ final class KvStateMachine extends BaseStateMachine {
     this.onLeadership = onLeadership;
     this.disk = disk;
     this.where = where;
+  }
+
+  /** Sets what answers a status query ({@link Wire#status()}): the member's encoded report. */
+  void reportWith(Supplier<byte[]> report) {
+    this.report = report;
   }
 
   /** Why this member stopped (an entry it could not apply, a log it could not write), or null. */
@@ -369,7 +379,7 @@ final class KvStateMachine extends BaseStateMachine {
       return export(request);
     }
     try {
-      return CompletableFuture.completedFuture(Wire.query(request.getContent(), state));
+      return CompletableFuture.completedFuture(Wire.query(request.getContent(), state, report));
     } catch (MalformedEntryException e) {
       return CompletableFuture.completedFuture(Wire.malformed(e.getMessage()));
     } catch (RuntimeException e) {

@@ -18,7 +18,9 @@ import java.util.Optional;
  * @param snapshotIndex the log index of this member's latest snapshot, {@code -1} if none
  * @param snapshotBytes bytes of that snapshot file, {@code 0} if none
  * @param diskFreeBytes bytes free (usable) on the file system of the data directory
- * @param failure why the member stopped by itself, empty while it runs
+ * @param failure why the member stopped by itself, empty while it runs; in {@link
+ *     ClusterAdmin#members()}, also why a member that did not answer could not be asked (its
+ *     figures are then {@code -1})
  */
 public record MemberStatus(
     String id,
@@ -46,7 +48,10 @@ public record MemberStatus(
      * Replicates the log and serves reads but does not vote (a learner; Ratis calls it a listener).
      */
     LEARNER,
-    /** Its Raft server is not running (closed, or stopped by itself: see {@code failure}). */
+    /**
+     * Its Raft server is not running (closed, or stopped by itself: see {@code failure}); in {@link
+     * ClusterAdmin#members()}, also a member that did not answer.
+     */
     STOPPED
   }
 

@@ -6,13 +6,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
@@ -68,8 +71,15 @@ final class RaftMember implements AutoCloseable {
             this::onLeadership,
             disk,
             "member " + self.getId() + " (data directory " + dataDir + ")");
+    stateMachine.reportWith(() -> MemberReportCodec.encode(report()));
     boolean formatted = Files.isDirectory(raftDir.resolve(group.getGroupId().getUuid().toString()));
-    RaftGroup startGroup = join && !formatted ? RaftGroup.valueOf(group.getGroupId()) : group;
+    // A new member starts as a learner (Ratis listener) of the group: running, so that it answers
+    // status queries before it is added, and never campaigning. Added as a voting member, it
+    // becomes
+    // a follower once the new configuration is committed; added as a learner, it stays one. (Ratis
+    // 3.3.0 never marks a learner added to a running group as caught up, and a member that joined
+    // with no configuration would wait in its STARTING state, serving nothing, until it restarts.)
+    RaftGroup startGroup = join && !formatted ? asLearner(group, self) : group;
     this.server =
         RaftServer.newBuilder()
             .setServerId(self.getId())
@@ -80,6 +90,19 @@ final class RaftMember implements AutoCloseable {
             .setOption(
                 formatted ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
             .build();
+  }
+
+  /** The group with {@code self} as a learner (Ratis listener), the others as they are. */
+  private static RaftGroup asLearner(RaftGroup group, RaftPeer self) {
+    List<RaftPeer> peers =
+        group.getPeers().stream()
+            .map(
+                p ->
+                    p.getId().equals(self.getId())
+                        ? RaftPeer.newBuilder(p).setStartupRole(RaftPeerRole.LISTENER).build()
+                        : p)
+            .toList();
+    return RaftGroup.valueOf(group.getGroupId(), peers);
   }
 
   /**
@@ -229,6 +252,13 @@ final class RaftMember implements AutoCloseable {
               case LISTENER -> MemberStatus.Role.LEARNER;
               default -> MemberStatus.Role.FOLLOWER;
             };
+        // A member that joined empty and was then added as a learner keeps Ratis' follower (or
+        // candidate) role until it restarts (Ratis gives the listener role only at start): the
+        // configuration says what it is.
+        if (role != MemberStatus.Role.LEADER
+            && d.getRaftConf().getPeer(self.getId(), RaftPeerRole.LISTENER) != null) {
+          role = MemberStatus.Role.LEARNER;
+        }
         term = info.getCurrentTerm();
         RaftPeerId l = info.getLeaderId();
         leaderId = l == null ? null : l.toString();
@@ -273,6 +303,30 @@ final class RaftMember implements AutoCloseable {
         snapshotBytes,
         free,
         java.util.Optional.ofNullable(failure));
+  }
+
+  /**
+   * This member's status with the configuration it knows (voters and learners; none while its Raft
+   * server is not running), as a status query is answered.
+   */
+  MemberReportCodec.Report report() {
+    MemberStatus status = status(state.appliedIndex(), stateMachine.failure());
+    long confIndex = -1;
+    List<String> voters = List.of();
+    List<String> learners = List.of();
+    try {
+      RaftConfiguration conf = server.getDivision(group.getGroupId()).getRaftConf();
+      confIndex = conf.getLogEntryIndex();
+      voters = endpoints(conf.getCurrentPeers(RaftPeerRole.FOLLOWER));
+      learners = endpoints(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+    } catch (IOException | RuntimeException e) {
+      // not running: no configuration to tell
+    }
+    return new MemberReportCodec.Report(status, confIndex, voters, learners);
+  }
+
+  private static List<String> endpoints(Collection<RaftPeer> peers) {
+    return peers.stream().map(Peers::endpoint).sorted().toList();
   }
 
   private static long sizeOf(Path p) {

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
@@ -19,11 +20,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *             or  [VERSION][QUERY_READ_BATCH][count: int]{[length: int][read request]}*count
  *             or  [VERSION][QUERY_EXPORT_BEGIN]
  *             or  [VERSION][QUERY_EXPORT_CHUNK][token: 16 bytes][offset: long][length: int]
+ *             or  [VERSION][QUERY_STATUS]
  * reply     : [STATUS_OK][body]  or  [STATUS_MALFORMED][UTF-8 reason]
  *             a barrier's body: [applied index: long]
  *             a batch's body: {[status][length: int][body or UTF-8 reason]}*count
  *             an export's: [token: 16 bytes][applied index: long][size: long][SHA-256: 32 bytes]
  *             a chunk's: the bytes read
+ *             a status's body: the answering member's report ({@link MemberReportCodec})
  * </pre>
  *
  * <p>A read request and its body are {@link ReadCodec}'s: one snapshot answers each. A batch is
@@ -40,6 +43,7 @@ final class Wire {
   // A backup: a consistent copy of the answering member's data, then its chunks (SnapshotExports).
   static final byte QUERY_EXPORT_BEGIN = 10;
   static final byte QUERY_EXPORT_CHUNK = 11;
+  static final byte QUERY_STATUS = 6;
   static final byte STATUS_OK = 0;
   static final byte STATUS_MALFORMED = 1;
 
@@ -95,6 +99,14 @@ final class Wire {
     byte[] token = new byte[16];
     b.get(token);
     return ok(exports.chunk(token, b.getLong(), b.getInt()));
+  }
+
+  /**
+   * The query a member answers with its own status and the configuration it knows; sent as a stale
+   * read (minimum index -1) to one member, it is answered by that member, leader or not.
+   */
+  static Message status() {
+    return Message.valueOf(ByteString.copyFrom(new byte[] {VERSION, QUERY_STATUS}));
   }
 
   /** Wraps an encoded read request as a query. */
@@ -188,8 +200,8 @@ final class Wire {
     return data.substring(2).toByteArray();
   }
 
-  /** Serves a query against {@code state}. */
-  static Message query(ByteString q, ReplicatedState state) {
+  /** Serves a query against {@code state}; a status query with {@code report}'s bytes. */
+  static Message query(ByteString q, ReplicatedState state, Supplier<byte[]> report) {
     if (q.size() < 2 || q.byteAt(0) != VERSION) {
       throw new MalformedEntryException("query has a bad header", null);
     }
@@ -197,6 +209,7 @@ final class Wire {
       case QUERY_BARRIER -> ok(ByteBuffer.allocate(8).putLong(state.appliedIndex()).array());
       case QUERY_READ -> ok(state.query(q.substring(2).toByteArray()));
       case QUERY_READ_BATCH -> ok(serveBatch(q.substring(2).asReadOnlyByteBuffer(), state));
+      case QUERY_STATUS -> ok(report.get());
       default -> throw new MalformedEntryException("query has unknown kind " + q.byteAt(1), null);
     };
   }

@@ -12,6 +12,8 @@
  *       config)} (ServiceLoader).
  *   <li>{@link io.libkv.raft.EmbeddedNode}: one member, as a library object or a process ({@code
  *       main}).
+ *   <li>{@link io.libkv.raft.ClusterAdmin}: a cluster's members and their status, membership
+ *       changes (voting members and learners), leadership transfer; as a client, or from a node.
  *   <li>{@link io.libkv.raft.EmbeddedCluster}: N members in this process, for tests and demos;
  *       {@link io.libkv.raft.EmbeddedClusterExtension} starts one for a JUnit 5 test class.
  * </ul>
