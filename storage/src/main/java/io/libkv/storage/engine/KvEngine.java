@@ -38,6 +38,8 @@ import org.lmdbjava.LmdbException;
 import org.lmdbjava.SeekOp;
 import org.lmdbjava.Stat;
 import org.lmdbjava.Txn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The LMDB key-value engine: the local store of {@code Backend.LMDB} and the state machine of the
@@ -90,7 +92,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
   /** The longest key LMDB stores, in bytes. */
   static final int MAX_KEY_BYTES = Keys.MAX_KEY_BYTES;
 
-  private static final System.Logger LOG = System.getLogger(KvEngine.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(KvEngine.class);
   private static final Map<Path, KvEngine> OPEN = new HashMap<>();
   private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
   private static final byte[] META_KEY = {'m'};
@@ -299,7 +301,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       try {
         l.onApplied(applied);
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "ApplyListener " + l + " failed", e);
+        LOG.warn("ApplyListener " + l + " failed", e);
       }
     }
   }
@@ -322,9 +324,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
         return false;
       }
       long next = max == 0 ? size * 2 : Math.min(size * 2, max);
-      LOG.log(
-          System.Logger.Level.INFO,
-          "LMDB map of " + dir + " is full at " + size + " bytes; growing to " + next);
+      LOG.info("LMDB map of " + dir + " is full at " + size + " bytes; growing to " + next);
       env.setMapSize(next);
       return true;
     } catch (LmdbException e) {
@@ -1047,7 +1047,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       try {
         l.onRestored(appliedIndex, lastRevision);
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "ApplyListener " + l + " failed", e);
+        LOG.warn("ApplyListener " + l + " failed", e);
       }
     }
     return new SnapshotInfo(dir, info.appliedIndex(), info.lastRevision());

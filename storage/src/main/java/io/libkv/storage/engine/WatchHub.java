@@ -18,6 +18,8 @@ import java.util.function.Function;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.broadcast.BroadcastReceiver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The change fan-out of one {@link KvEngine}.
@@ -40,7 +42,7 @@ import org.agrona.concurrent.broadcast.BroadcastReceiver;
  * <p>One hub per engine; {@link EngineStore}s opened on the same engine share it. Thread-safe.
  */
 public final class WatchHub implements ApplyListener, AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(WatchHub.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(WatchHub.class);
   private static final int PAGE = 1024;
   private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -366,7 +368,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
         }
         // A failed read (engine closing, cluster unreachable) is retried at the next round; the
         // hub's position did not move, so nothing is skipped.
-        LOG.log(System.Logger.Level.DEBUG, "watch hub " + name + " read failed; retrying", e);
+        LOG.debug("watch hub " + name + " read failed; retrying", e);
       }
       if (!busy && ops.isEmpty()) {
         LockSupport.parkNanos(this, pollNs);
