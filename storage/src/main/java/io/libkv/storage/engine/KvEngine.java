@@ -224,6 +224,28 @@ public final class KvEngine implements KvReader, AutoCloseable {
     }
   }
 
+  /**
+   * How many leases the data holds now: granted leases (locks, sessions) and the leases of keys
+   * written with a TTL, until they are revoked or expire. Any thread; one {@code mdb_stat} call in
+   * a read transaction.
+   *
+   * @throws IllegalStateException if the engine is closed
+   * @throws StoreException if LMDB fails
+   */
+  public long liveLeases() {
+    gate.readLock().lock();
+    try {
+      requireOpen();
+      try (Txn<DirectBuffer> txn = env.txnRead()) {
+        return lease.stat(txn).entries;
+      }
+    } catch (LmdbException e) {
+      throw LmdbErrors.map("count the leases", dir, e);
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
   // ------------------------------------------------------------------------------------------
   // Writing
 

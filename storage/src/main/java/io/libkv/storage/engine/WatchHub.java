@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.agrona.DirectBuffer;
@@ -64,6 +65,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   // Broadcast mode only (null when polling a reader).
   private final ChangeBroadcast broadcast;
   private final Set<BroadcastWatch<?>> live = ConcurrentHashMap.newKeySet();
+  private final LongAdder droppedEvents = new LongAdder();
   private final Map<String, Set<BroadcastWatch<?>>> sleepingKeys = new ConcurrentHashMap<>();
   private final Set<BroadcastWatch<?>> sleepingTrees = ConcurrentHashMap.newKeySet();
   // Owned by the hub thread.
@@ -170,6 +172,30 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   void closed(BroadcastWatch<?> w) {
     live.remove(w);
     awake(w);
+  }
+
+  /** A broadcast watch dropped its oldest waiting event to make room (coalescing). */
+  void dropped() {
+    droppedEvents.increment();
+  }
+
+  /**
+   * How many watches read this hub's broadcast buffer now: the open key and tree watches of the
+   * stores on its local engine. Always 0 for a hub that polls a reader (a client-only store). Any
+   * thread; a snapshot that may be stale by the time it returns.
+   */
+  public int openWatches() {
+    return live.size();
+  }
+
+  /**
+   * How many events this hub's broadcast watches have dropped so far to coalesce for slow readers
+   * (a watch keeps a bounded number of unread events and drops the oldest beyond it), counted since
+   * the hub started; never decreases. Events merged by a resynchronisation after a reader fell a
+   * whole buffer behind are not counted. Always 0 for a hub that polls a reader. Any thread.
+   */
+  public long droppedWatchEvents() {
+    return droppedEvents.sum();
   }
 
   /** A thread parks on {@code w}: wake it when a batch changes what it watches. */
