@@ -63,6 +63,29 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--tls-ca", description = "The cluster's CA certificate(s) (PEM).")
   Path tlsCa;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description =
+          "Serve Prometheus metrics at http://HOST:PORT/metrics and readiness at /health (200 when"
+              + " this member knows a leader and has applied all it knows committed, else 503)."
+              + " 0 picks a free port. Off by default.")
+  Integer metricsPort;
+
+  @Option(
+      names = "--metrics-host",
+      paramLabel = "HOST",
+      defaultValue = "127.0.0.1",
+      description =
+          "The address --metrics-port listens on (default: ${DEFAULT-VALUE}, this host only).")
+  String metricsHost;
+
+  /** The running member, once started (for tests in this package). */
+  volatile EmbeddedNode node;
+
+  /** The metrics endpoint, once started with --metrics-port (for tests in this package). */
+  volatile MetricsServer metrics;
+
   @Override
   public Integer call() throws InterruptedException {
     Config.Builder cb = Config.builder().nodeId(id).dataDir(dataDir);
@@ -74,19 +97,54 @@ final class NodeCommand implements Callable<Integer> {
       }
       cb.tls(new Config.TlsFiles(tlsCert, tlsKey, tlsCa));
     }
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--metrics-port must be 0..65535, was " + metricsPort);
+    }
     Config config = cb.build();
     EmbeddedNode node = join ? EmbeddedNode.join(peers, config) : EmbeddedNode.start(peers, config);
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));
-    System.out.println("libkv node " + node.endpoint() + " running, data in " + node.dataDir());
-    node.awaitStop();
-    if (node.failure().isPresent()) {
-      // The member stopped by itself (a full disk, an I/O error): exit non-zero so that a
-      // supervisor sees it and restarts the member once the cause is fixed.
-      System.err.println("libkv node " + node.endpoint() + ": " + node.failure().get());
+    MetricsServer metrics = null;
+    try {
+      if (metricsPort != null) {
+        metrics = MetricsServer.start(metricsHost, metricsPort, node);
+      }
+    } catch (RuntimeException e) {
       node.close();
-      return 1;
+      throw e;
     }
-    node.awaitClose();
-    return 0;
+    MetricsServer m = metrics;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (m != null) {
+                    m.close();
+                  }
+                  node.close();
+                },
+                "libkv-node-shutdown"));
+    this.metrics = metrics;
+    this.node = node;
+    System.out.println("libkv node " + node.endpoint() + " running, data in " + node.dataDir());
+    if (metrics != null) {
+      String at = "http://" + metricsHost + ":" + metrics.address().getPort();
+      System.out.println("metrics at " + at + "/metrics, health at " + at + "/health");
+    }
+    try {
+      node.awaitStop();
+      if (node.failure().isPresent()) {
+        // The member stopped by itself (a full disk, an I/O error): exit non-zero so that a
+        // supervisor sees it and restarts the member once the cause is fixed.
+        System.err.println("libkv node " + node.endpoint() + ": " + node.failure().get());
+        node.close();
+        return 1;
+      }
+      node.awaitClose();
+      return 0;
+    } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
+    }
   }
 }

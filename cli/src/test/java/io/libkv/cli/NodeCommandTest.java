@@ -35,4 +35,23 @@ class NodeCommandTest {
     assertTrue(
         err.toString().contains("--tls-cert, --tls-key and --tls-ca go together"), err.toString());
   }
+
+  @Test
+  void aMetricsPortOutOfRangeIsRefused() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new NodeCommand());
+    cli.setErr(new PrintWriter(err));
+    int status =
+        cli.execute(
+            "--id",
+            "n1",
+            "--peers",
+            "n1=127.0.0.1:1",
+            "--data-dir",
+            dir.resolve("n1").toString(),
+            "--metrics-port",
+            "70000");
+    assertEquals(2, status, err.toString());
+    assertTrue(err.toString().contains("--metrics-port must be 0..65535"), err.toString());
+  }
 }

@@ -423,6 +423,22 @@ public final class EmbeddedNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Counts of this member's work now: open watches, watch events dropped for slow readers, live
+   * leases and queued writes. Cheap (no disk scan, one LMDB statistics call); never blocks on the
+   * cluster; works on a closed node too (its leases then read {@code -1}).
+   */
+  public MemberCounters counters() {
+    long leases;
+    try {
+      leases = engine.liveLeases();
+    } catch (IllegalStateException | StoreException e) {
+      leases = -1; // the engine is closed: nothing to count
+    }
+    return new MemberCounters(
+        hub.openWatches(), hub.droppedWatchEvents(), leases, channel.pendingWrites());
+  }
+
   // -------------------------------------------------------------------------------- plumbing
 
   private CompletableFuture<CommandResult> submit(

@@ -44,6 +44,8 @@ final class GroupCommitter<Q, R> {
   private final int maxInFlight;
   private final ConcurrentLinkedQueue<Pending<Q, R>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  // Requests queued or in a batch not yet answered (an operator's view of the write backlog).
+  private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
   // Bytes of requests queued or in flight: back-pressure on submitters.
   private final Semaphore room;
@@ -130,9 +132,15 @@ final class GroupCommitter<Q, R> {
         return f;
       }
     }
+    pending.incrementAndGet();
     queue.add(new Pending<>(request, bytes, want, f));
     drain();
     return f;
+  }
+
+  /** How many requests are queued or in a batch whose answer has not come yet. Any thread. */
+  int pending() {
+    return pending.get();
   }
 
   /** Fails everything queued and everything submitted from now on with {@code error}. */
@@ -141,6 +149,7 @@ final class GroupCommitter<Q, R> {
     Pending<Q, R> p;
     while ((p = queue.poll()) != null) {
       room.release(p.room);
+      pending.decrementAndGet();
       p.result.completeExceptionally(error.apply(null));
     }
   }
@@ -209,6 +218,7 @@ final class GroupCommitter<Q, R> {
           }
           room.release(freed);
           inFlight.decrementAndGet();
+          pending.addAndGet(-batch.size());
           if (error == null && results.size() != batch.size()) {
             error =
                 new IllegalStateException(

@@ -284,6 +284,11 @@ final class RaftChannel<Q, R> implements AutoCloseable {
     return client;
   }
 
+  /** Writes queued or sent and not yet answered, over every store sharing this channel. */
+  int pendingWrites() {
+    return writes.pending();
+  }
+
   /** The cluster's endpoints, for error messages. */
   List<String> endpoints() {
     return endpoints;

@@ -228,4 +228,35 @@ class GroupCommitterTest {
       redrain.shutdownNow();
     }
   }
+
+  /** pending() counts requests from their submission until their batch is answered or closed. */
+  @Test
+  void pendingCountsRequestsQueuedOrInFlightUntilAnswered() {
+    List<CompletableFuture<List<Integer>>> replies = new ArrayList<>();
+    GroupCommitter<Integer, Integer> gc =
+        new GroupCommitter<>(
+            batch -> {
+              CompletableFuture<List<Integer>> r = new CompletableFuture<>();
+              replies.add(r);
+              return r;
+            },
+            i -> 8,
+            16,
+            64,
+            1);
+    assertEquals(0, gc.pending());
+    CompletableFuture<Integer> first = gc.submit(1); // sent at once: one slot
+    CompletableFuture<Integer> second = gc.submit(2); // queued behind it
+    CompletableFuture<Integer> third = gc.submit(3);
+    assertEquals(3, gc.pending());
+    replies.get(0).complete(List.of(-1)); // answers the first; the queue goes out in one batch
+    assertEquals(-1, first.join());
+    assertEquals(2, gc.pending());
+    gc.close(t -> new IllegalStateException("closed"));
+    assertEquals(2, gc.pending(), "already sent: counted until answered");
+    replies.get(1).complete(List.of(-2, -3));
+    assertEquals(-2, second.join());
+    assertEquals(-3, third.join());
+    assertEquals(0, gc.pending());
+  }
 }

@@ -107,6 +107,7 @@ abstract class BroadcastWatch<T> implements Watch<T> {
     if (ready.size() == capacity) {
       ready.pollFirst();
       dropped++;
+      hub.dropped();
     }
     ready.addLast(event);
   }

@@ -28,6 +28,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every {@link Store} semantic of the contract, written once over three pieces a backend supplies:
@@ -56,6 +58,7 @@ import java.util.concurrent.TimeoutException;
  * runs {@code onClose} last. Thread-safe.
  */
 public final class EngineStore implements AsyncStore {
+  private static final Logger LOG = LoggerFactory.getLogger(EngineStore.class);
   private static final int KEY_WATCH_CAPACITY = 256;
   // A resumed watch must not coalesce its replay: room for a whole default-sized history.
   private static final int RESUMED_WATCH_CAPACITY = EngineOptions.DEFAULT_HISTORY_SIZE + 1024;
@@ -638,9 +641,7 @@ public final class EngineStore implements AsyncStore {
       boolean interrupted = false;
       try {
         if (!s.awaitTermination(10, TimeUnit.SECONDS)) {
-          System.getLogger(EngineStore.class.getName())
-              .log(
-                  System.Logger.Level.WARNING, "lease renewal thread of " + name + " did not stop");
+          LOG.warn("lease renewal thread of " + name + " did not stop");
         }
       } catch (InterruptedException e) {
         interrupted = true;

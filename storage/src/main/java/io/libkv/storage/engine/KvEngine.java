@@ -38,6 +38,8 @@ import org.lmdbjava.LmdbException;
 import org.lmdbjava.SeekOp;
 import org.lmdbjava.Stat;
 import org.lmdbjava.Txn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The LMDB key-value engine: the local store of {@code Backend.LMDB} and the state machine of the
@@ -90,7 +92,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
   /** The longest key LMDB stores, in bytes. */
   static final int MAX_KEY_BYTES = Keys.MAX_KEY_BYTES;
 
-  private static final System.Logger LOG = System.getLogger(KvEngine.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(KvEngine.class);
   private static final Map<Path, KvEngine> OPEN = new HashMap<>();
   private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
   private static final byte[] META_KEY = {'m'};
@@ -232,6 +234,28 @@ public final class KvEngine implements KvReader, AutoCloseable {
     }
   }
 
+  /**
+   * How many leases the data holds now: granted leases (locks, sessions) and the leases of keys
+   * written with a TTL, until they are revoked or expire. Any thread; one {@code mdb_stat} call in
+   * a read transaction.
+   *
+   * @throws IllegalStateException if the engine is closed
+   * @throws StoreException if LMDB fails
+   */
+  public long liveLeases() {
+    gate.readLock().lock();
+    try {
+      requireOpen();
+      try (Txn<DirectBuffer> txn = env.txnRead()) {
+        return lease.stat(txn).entries;
+      }
+    } catch (LmdbException e) {
+      throw LmdbErrors.map("count the leases", dir, e);
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
   // ------------------------------------------------------------------------------------------
   // Writing
 
@@ -309,7 +333,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       try {
         l.onApplied(applied);
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "ApplyListener " + l + " failed", e);
+        LOG.warn("ApplyListener " + l + " failed", e);
       }
     }
   }
@@ -332,9 +356,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
         return false;
       }
       long next = max == 0 ? size * 2 : Math.min(size * 2, max);
-      LOG.log(
-          System.Logger.Level.INFO,
-          "LMDB map of " + dir + " is full at " + size + " bytes; growing to " + next);
+      LOG.info("LMDB map of " + dir + " is full at " + size + " bytes; growing to " + next);
       env.setMapSize(next);
       return true;
     } catch (LmdbException e) {
@@ -1092,7 +1114,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       try {
         l.onRestored(appliedIndex, lastRevision);
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "ApplyListener " + l + " failed", e);
+        LOG.warn("ApplyListener " + l + " failed", e);
       }
     }
     return new SnapshotInfo(dir, info.appliedIndex(), info.lastRevision());

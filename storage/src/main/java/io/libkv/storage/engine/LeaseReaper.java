@@ -8,6 +8,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Expires leases: where it is in charge, it keeps a deadline per lease in memory (measured with an
@@ -25,6 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  * libkv-lease-reaper-<name>}) until {@link #close()}.
  */
 public final class LeaseReaper implements ApplyListener, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);
   private static final long CHECK_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final KvEngine engine;
@@ -138,8 +141,7 @@ public final class LeaseReaper implements ApplyListener, AutoCloseable {
       try {
         expireDue();
       } catch (RuntimeException e) {
-        System.getLogger(LeaseReaper.class.getName())
-            .log(System.Logger.Level.WARNING, "lease expiry check failed; retrying", e);
+        LOG.warn("lease expiry check failed; retrying", e);
       }
       LockSupport.parkNanos(this, CHECK_NS);
     }

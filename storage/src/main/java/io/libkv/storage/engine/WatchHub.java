@@ -13,11 +13,14 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.broadcast.BroadcastReceiver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The change fan-out of one {@link KvEngine}.
@@ -40,7 +43,7 @@ import org.agrona.concurrent.broadcast.BroadcastReceiver;
  * <p>One hub per engine; {@link EngineStore}s opened on the same engine share it. Thread-safe.
  */
 public final class WatchHub implements ApplyListener, AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(WatchHub.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(WatchHub.class);
   private static final int PAGE = 1024;
   private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -62,6 +65,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   // Broadcast mode only (null when polling a reader).
   private final ChangeBroadcast broadcast;
   private final Set<BroadcastWatch<?>> live = ConcurrentHashMap.newKeySet();
+  private final LongAdder droppedEvents = new LongAdder();
   private final Map<String, Set<BroadcastWatch<?>>> sleepingKeys = new ConcurrentHashMap<>();
   private final Set<BroadcastWatch<?>> sleepingTrees = ConcurrentHashMap.newKeySet();
   // Owned by the hub thread.
@@ -168,6 +172,30 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   void closed(BroadcastWatch<?> w) {
     live.remove(w);
     awake(w);
+  }
+
+  /** A broadcast watch dropped its oldest waiting event to make room (coalescing). */
+  void dropped() {
+    droppedEvents.increment();
+  }
+
+  /**
+   * How many watches read this hub's broadcast buffer now: the open key and tree watches of the
+   * stores on its local engine. Always 0 for a hub that polls a reader (a client-only store). Any
+   * thread; a snapshot that may be stale by the time it returns.
+   */
+  public int openWatches() {
+    return live.size();
+  }
+
+  /**
+   * How many events this hub's broadcast watches have dropped so far to coalesce for slow readers
+   * (a watch keeps a bounded number of unread events and drops the oldest beyond it), counted since
+   * the hub started; never decreases. Events merged by a resynchronisation after a reader fell a
+   * whole buffer behind are not counted. Always 0 for a hub that polls a reader. Any thread.
+   */
+  public long droppedWatchEvents() {
+    return droppedEvents.sum();
   }
 
   /** A thread parks on {@code w}: wake it when a batch changes what it watches. */
@@ -366,7 +394,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
         }
         // A failed read (engine closing, cluster unreachable) is retried at the next round; the
         // hub's position did not move, so nothing is skipped.
-        LOG.log(System.Logger.Level.DEBUG, "watch hub " + name + " read failed; retrying", e);
+        LOG.debug("watch hub " + name + " read failed; retrying", e);
       }
       if (!busy && ops.isEmpty()) {
         LockSupport.parkNanos(this, pollNs);
