@@ -75,6 +75,9 @@ final class RaftSettings {
   /** Leader to unreachable follower: 1 ms x10, then 100 ms x40, then every 500 ms. */
   static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,40, 500ms,1000000000";
 
+  /** How long every member remembers an applied request, to answer a late copy of it. */
+  static final TimeDuration RETRY_CACHE_EXPIRY = TimeDuration.valueOf(5, TimeUnit.MINUTES);
+
   private static final Set<String> KNOWN =
       Set.of(
           READS,
@@ -232,6 +235,14 @@ final class RaftSettings {
     // to 5 s after 30 failures, so a member back from a long stop waited seconds to be reached).
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
 
+    // A write's every attempt is the same request (client id, call id), and Ratis' retry cache,
+    // kept by every member as it applies, answers a copy that arrives again instead of appending it
+    // twice. A copy can arrive long after its write was acknowledged: a stalled connection
+    // delivered
+    // one 120 s late in the jepsen-lite soak, when the default 60 s had expired, and the old put
+    // was applied again over newer ones. Five minutes of entries cost a few hundred bytes each (one
+    // per batch, not per put). This narrows the window; it does not close it (see raft/README).
+    RaftServerConfigKeys.RetryCache.setExpiryTime(p, RETRY_CACHE_EXPIRY);
     // Throughput: a batch entry may be large; never unsafe-flush (acknowledging before fsync).
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
     // Nor async-flush: in Ratis 3.3.0 its completion marks the log worker's lastWrittenIndex as
