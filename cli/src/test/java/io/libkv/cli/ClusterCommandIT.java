@@ -101,6 +101,7 @@ class ClusterCommandIT {
                 .nodeId("n9")
                 .dataDir(clusterDir.resolve("n9"))
                 .option("embedded.electionTimeoutMs", "300")
+                .option("embedded.joinAs", "learner")
                 .build())) {
       KvCli.Result add = KvCli.run(cmd("member", "add", "--learner", n9)).expect(0);
       assertEquals("OK", add.out().strip());

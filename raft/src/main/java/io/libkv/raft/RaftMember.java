@@ -73,13 +73,19 @@ final class RaftMember implements AutoCloseable {
             "member " + self.getId() + " (data directory " + dataDir + ")");
     stateMachine.reportWith(() -> MemberReportCodec.encode(report()));
     boolean formatted = Files.isDirectory(raftDir.resolve(group.getGroupId().getUuid().toString()));
-    // A new member starts as a learner (Ratis listener) of the group: running, so that it answers
-    // status queries before it is added, and never campaigning. Added as a voting member, it
-    // becomes
-    // a follower once the new configuration is committed; added as a learner, it stays one. (Ratis
-    // 3.3.0 never marks a learner added to a running group as caught up, and a member that joined
-    // with no configuration would wait in its STARTING state, serving nothing, until it restarts.)
-    RaftGroup startGroup = join && !formatted ? asLearner(group, self) : group;
+    // A new voting member starts with no configuration and waits for the leader's (it answers
+    // "not ready" until then): the path the jepsen-lite soak exercises, where membership changes
+    // complete in seconds. One to be added as a learner (embedded.joinAs=learner) starts as a
+    // Ratis listener of the group instead, running and never campaigning: Ratis 3.3.0 never marks
+    // a listener added to a running group as caught up when the peer started without one, so it
+    // would serve nothing. (Starting every joiner as a listener made voting additions stall for
+    // minutes under the soak's faults.)
+    RaftGroup startGroup =
+        join && !formatted
+            ? (settings.joinAsLearner
+                ? asLearner(group, self)
+                : RaftGroup.valueOf(group.getGroupId()))
+            : group;
     this.server =
         RaftServer.newBuilder()
             .setServerId(self.getId())

@@ -71,6 +71,7 @@ final class RaftSettings {
   static final String REQUEST_TIMEOUT_MS = "embedded.requestTimeoutMs";
   static final String MIN_FREE_DISK_BYTES = "embedded.minFreeDiskBytes";
   static final String MAX_DATA_BYTES = "embedded.maxDataBytes";
+  static final String JOIN_AS = "embedded.joinAs";
 
   /** Leader to unreachable follower: 1 ms x10, then 100 ms x40, then every 500 ms. */
   static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,40, 500ms,1000000000";
@@ -89,7 +90,8 @@ final class RaftSettings {
           MAX_IN_FLIGHT,
           REQUEST_TIMEOUT_MS,
           MIN_FREE_DISK_BYTES,
-          MAX_DATA_BYTES);
+          MAX_DATA_BYTES,
+          JOIN_AS);
 
   final boolean linearizableReads;
   final SupportedRpcType transport;
@@ -102,6 +104,12 @@ final class RaftSettings {
   final long minFreeDiskBytes;
   final long maxDataBytes;
   final Duration connectionTimeout;
+
+  /**
+   * Whether a member started with {@code join} waits as a learner (to be added with {@code
+   * addLearner}) rather than with no configuration (to be added as a voting member).
+   */
+  final boolean joinAsLearner;
 
   /** Mutual TLS for every connection of members and clients, or {@code null} for plaintext. */
   final RaftTls tls;
@@ -144,6 +152,14 @@ final class RaftSettings {
         positive(o, MIN_FREE_DISK_BYTES, DiskGuard.DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE);
     maxDataBytes = positive(o, MAX_DATA_BYTES, 0, 0, Long.MAX_VALUE);
     connectionTimeout = config.connectionTimeout();
+    String join = o.getOrDefault(JOIN_AS, "member").toLowerCase(Locale.ROOT);
+    switch (join) {
+      case "member" -> joinAsLearner = false;
+      case "learner" -> joinAsLearner = true;
+      default ->
+          throw new IllegalArgumentException(
+              JOIN_AS + " must be 'member' or 'learner', was '" + join + "'");
+    }
   }
 
   /**

@@ -115,7 +115,7 @@ class ClusterAdminIT {
         ClusterAdmin admin = ClusterAdmin.connect(cluster.endpoints(), CLIENT)) {
       EmbeddedNode leader = cluster.awaitLeader(WAIT);
       String n4 = "n4=127.0.0.1:" + freePort();
-      try (EmbeddedNode learner = join(cluster, n4)) {
+      try (EmbeddedNode learner = join(cluster, n4, "learner")) {
         admin.addLearner(n4);
         awaitMembers(
             admin,
@@ -196,6 +196,11 @@ class ClusterAdminIT {
   // ----------------------------------------------------------------------------- helpers
 
   private EmbeddedNode join(EmbeddedCluster cluster, String endpoint) {
+    return join(cluster, endpoint, "member");
+  }
+
+  /** Starts a new member that waits to be added, as {@code joinAs} (member or learner). */
+  private EmbeddedNode join(EmbeddedCluster cluster, String endpoint, String joinAs) {
     List<String> peers = new ArrayList<>(cluster.endpoints());
     peers.add(endpoint);
     String id = endpoint.substring(0, endpoint.indexOf('='));
@@ -205,6 +210,7 @@ class ClusterAdminIT {
             .nodeId(id)
             .dataDir(dir.resolve(id))
             .option("embedded.electionTimeoutMs", "300")
+            .option("embedded.joinAs", joinAs)
             .build());
   }
 

@@ -279,7 +279,7 @@ class EmbeddedClusterIT {
         }
         cluster.removeNode("n1");
         int before = acked.size();
-        waitUntil(() -> acked.size() > before + 20, Duration.ofSeconds(30), "writes go on");
+        waitUntil(() -> acked.size() > before + 20, Duration.ofSeconds(60), "writes go on");
       } finally {
         stop.set(true);
         writer.join(30_000);
