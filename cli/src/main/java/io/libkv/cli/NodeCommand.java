@@ -42,7 +42,8 @@ final class NodeCommand implements Callable<Integer> {
       names = "--join",
       description =
           "Start as a new member that waits, taking no part, to be added to a running cluster"
-              + " (./libkv member add, or member add --learner).")
+              + " (./libkv member add; for member add --learner, also --option"
+              + " embedded.joinAs=learner).")
   boolean join;
 
   @Option(

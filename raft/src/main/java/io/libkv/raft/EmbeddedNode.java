@@ -229,13 +229,14 @@ public final class EmbeddedNode implements AutoCloseable {
   }
 
   /**
-   * Starts a NEW member that is not yet part of the cluster's configuration: it starts as a learner
-   * that takes no part (it never campaigns, votes or counts for commits) and waits to be added with
-   * {@link ClusterAdmin#addMember} or {@link ClusterAdmin#addLearner} (or {@link
-   * EmbeddedCluster#addNode}, another member's {@link #setMembers}), then catches up by snapshot
-   * and log. Until then it answers status queries and its stores wait for a leader. {@code peers}
-   * lists the cluster including this member. On a data directory it already used, the member
-   * recovers with the configuration its log holds, as {@link #start} does.
+   * Starts a NEW member that is not yet part of the cluster's configuration: it starts with no
+   * configuration, takes no part and waits to be added with {@link ClusterAdmin#addMember} (or
+   * {@link EmbeddedCluster#addNode}, another member's {@link #setMembers}), then catches up by
+   * snapshot and log; until then it answers "not ready" and its stores wait for a leader. One to be
+   * added with {@link ClusterAdmin#addLearner} is started with the option {@code
+   * embedded.joinAs=learner}: it starts as a learner of the group (a Ratis listener) that never
+   * campaigns. {@code peers} lists the cluster including this member. On a data directory it
+   * already used, the member recovers with the configuration its log holds, as {@link #start} does.
    *
    * @throws IllegalArgumentException as {@link #start}
    * @throws StoreException as {@link #start}
