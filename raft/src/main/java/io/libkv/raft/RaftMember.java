@@ -381,9 +381,10 @@ final class RaftMember implements AutoCloseable {
       }
 
       @Override
-      public RaftPeerId leader() {
+      public RaftPeer leader() {
         try {
-          return server.getDivision(group.getGroupId()).getInfo().getLeaderId();
+          RaftServer.Division d = server.getDivision(group.getGroupId());
+          return d.getRaftConf().getPeer(d.getInfo().getLeaderId());
         } catch (IOException e) {
           return null;
         }

@@ -67,14 +67,19 @@ final class RequestRouter {
     /** The member's Raft server division, which takes client requests directly. */
     RaftClientAsynchronousProtocol server() throws IOException;
 
-    /** The leader the member knows of, or {@code null}. */
-    RaftPeerId leader();
+    /**
+     * The leader the member knows of, with its address from the member's configuration, or {@code
+     * null}.
+     */
+    RaftPeer leader();
   }
 
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong rotation = new AtomicLong();
   private final RaftGroup group;
-  private final List<RaftPeerId> peers;
+  // The members to try in turn while no leader is known: the group's, then those the members
+  // report (a member added since this router was made; see refreshPeers).
+  private volatile List<RaftPeerId> peers;
   private final RaftClientRpc rpc;
   private final boolean unordered;
   private final Local local;
@@ -232,6 +237,7 @@ final class RequestRouter {
               || e instanceof TransportFailure);
     }
     if (e instanceof NotLeaderException nle) {
+      refreshPeers(nle.getPeers());
       RaftPeer suggested = nle.getSuggestedLeader();
       RaftPeerId next = suggested == null ? null : suggested.getId();
       boolean redirected = next != null && !next.equals(sentTo);
@@ -357,6 +363,20 @@ final class RequestRouter {
     return t;
   }
 
+  /**
+   * Takes the configuration a member reported (with a {@code NotLeaderException}), as Ratis' own
+   * client does: the transport learns the addresses of members added since this router was made (it
+   * knows only the group's otherwise, and fails a send to any other member), and the members tried
+   * in turn become the reported ones.
+   */
+  private void refreshPeers(java.util.Collection<RaftPeer> reported) {
+    if (reported == null || reported.isEmpty()) {
+      return;
+    }
+    rpc.addRaftPeers(reported);
+    peers = reported.stream().map(RaftPeer::getId).toList();
+  }
+
   private boolean isRemote(RaftPeerId target) {
     return target != null && (local == null || !target.equals(local.id()));
   }
@@ -390,13 +410,18 @@ final class RequestRouter {
       return l;
     }
     if (local != null) {
-      RaftPeerId known = local.leader();
+      RaftPeer known = local.leader();
       if (known != null) {
-        return known;
+        if (!peers.contains(known.getId())) {
+          // A member added since this router was made: the transport needs its address.
+          rpc.addRaftPeers(List.of(known));
+        }
+        return known.getId();
       }
     }
     // Round robin over the peers while no leader is known.
-    return peers.get((int) Math.floorMod(rotation.getAndIncrement(), (long) peers.size()));
+    List<RaftPeerId> p = peers;
+    return p.get((int) Math.floorMod(rotation.getAndIncrement(), (long) p.size()));
   }
 
   private RaftClientRequest request(Message entry, long callId, RaftPeerId server) {

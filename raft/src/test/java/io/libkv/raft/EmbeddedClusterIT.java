@@ -298,6 +298,38 @@ class EmbeddedClusterIT {
     }
   }
 
+  /**
+   * Stores opened before a member joined reach it once it leads: a member's store through its
+   * member's view of the configuration, a client-only store (given the first three endpoints)
+   * through the members' redirects.
+   */
+  @Test
+  void storesOpenedBeforeAMemberJoinedWriteThroughItWhenItLeads() throws Exception {
+    try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
+      cluster.awaitLeader();
+      List<String> firstThree = cluster.endpoints();
+      try (Store onMember = cluster.openStore("n3");
+          Store client =
+              io.libkv.LibKV.newStore(
+                  io.libkv.store.Backend.EMBEDDED, firstThree, Config.defaults())) {
+        onMember.put("joined/before", b("1"), null);
+        client.put("joined/before-client", b("1"), null);
+        EmbeddedNode n4 = cluster.addNode();
+        try (ClusterAdmin admin = n4.admin()) {
+          admin.transferLeadership("n4");
+        }
+        assertEquals("n4", cluster.awaitLeader().id());
+        onMember.put("joined/after", b("2"), null);
+        client.put("joined/after-client", b("2"), null);
+        cluster.removeNode("n1");
+        onMember.put("joined/after-removal", b("3"), null);
+        client.put("joined/after-removal-client", b("3"), null);
+        assertArrayEquals(b("3"), client.get("joined/after-removal").value());
+        assertArrayEquals(b("3"), onMember.get("joined/after-removal-client").value());
+      }
+    }
+  }
+
   private static void deleteTree(Path d) throws java.io.IOException {
     try (Stream<Path> s = Files.walk(d)) {
       for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {

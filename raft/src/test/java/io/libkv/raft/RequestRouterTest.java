@@ -56,15 +56,22 @@ class RequestRouterTest {
   static final class ScriptedRpc implements RaftClientRpc {
     final List<Sent> sent = new CopyOnWriteArrayList<>();
     final List<String> resets = new CopyOnWriteArrayList<>();
+    final java.util.Set<RaftPeerId> known = java.util.concurrent.ConcurrentHashMap.newKeySet();
     final Function<RaftClientRequest, CompletableFuture<RaftClientReply>> answer;
 
     ScriptedRpc(Function<RaftClientRequest, CompletableFuture<RaftClientReply>> answer) {
       this.answer = answer;
+      addRaftPeers(GROUP.getPeers()); // as the Ratis client that owns a transport does
     }
 
     @Override
     public CompletableFuture<RaftClientReply> sendRequestAsync(RaftClientRequest r) {
       sent.add(new Sent(r.getServerId(), ThreadExecutorMap.currentExecutor()));
+      if (!known.contains(r.getServerId())) {
+        // As Ratis' transports answer a send to a member whose address they were never given.
+        return CompletableFuture.failedFuture(
+            new NullPointerException("Server " + r.getServerId() + " not found"));
+      }
       return answer.apply(r);
     }
 
@@ -82,7 +89,9 @@ class RequestRouterTest {
     }
 
     @Override
-    public void addRaftPeers(java.util.Collection<RaftPeer> peers) {}
+    public void addRaftPeers(java.util.Collection<RaftPeer> peers) {
+      peers.forEach(p -> known.add(p.getId()));
+    }
 
     @Override
     public void close() {}
@@ -123,6 +132,36 @@ class RequestRouterTest {
       assertNull(rpc.sent.get(1).onLoop(), "the redirect was sent from a transport event loop");
       assertEquals(1, router.redirects());
       assertEquals(B.getId(), router.leader());
+    } finally {
+      router.close();
+    }
+  }
+
+  /**
+   * A member added after the router was made leads: the redirect to it carries the configuration,
+   * whose addresses the transport learns before the resend (it would fail every send to the new
+   * member otherwise, and writes would stall until the deadline).
+   */
+  @Test
+  void aLeaderThatJoinedAfterTheRouterWasMadeIsReachedThroughTheRedirect() throws Exception {
+    RaftPeer c = RaftPeer.newBuilder().setId("c").setAddress("127.0.0.1:3").build();
+    ScriptedRpc rpc =
+        new ScriptedRpc(
+            r ->
+                r.getServerId().equals(c.getId())
+                    ? CompletableFuture.completedFuture(ok(r))
+                    : CompletableFuture.failedFuture(
+                        new NotLeaderException(
+                            RaftGroupMemberId.valueOf(r.getServerId(), GROUP.getGroupId()),
+                            c,
+                            List.of(A, B, c))));
+    RequestRouter router = new RequestRouter(GROUP, rpc, SupportedRpcType.NETTY, null);
+    try {
+      RaftClientReply reply =
+          router.send(Message.valueOf("entry"), 10_000).get(10, TimeUnit.SECONDS);
+      assertTrue(reply.isSuccess());
+      assertEquals(2, rpc.sent.size(), "sent to a member, then to c: " + rpc.sent);
+      assertEquals(c.getId(), router.leader());
     } finally {
       router.close();
     }
