@@ -216,6 +216,8 @@ final class RaftSettings {
   /** The properties of the server for {@code self}, storing its Raft log under {@code dir}. */
   RaftProperties serverProperties(RaftPeer self, Path dir) {
     RaftProperties p = clientProperties();
+    // The member's transport, with votes ordered after begun appends (see VoteFence).
+    RaftConfigKeys.Rpc.setType(p, VoteFence.of(transport));
     RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
     String host = Peers.address(self).getHostString();
     int port = Peers.address(self).getPort();
