@@ -1,6 +1,7 @@
 package io.libkv.raft;
 
 import io.libkv.spi.Keys;
+import io.libkv.storage.engine.ClientCall;
 import io.libkv.storage.engine.Command;
 import io.libkv.storage.engine.CommandCodec;
 import io.libkv.storage.engine.CommandResult;
@@ -172,17 +173,18 @@ final class EngineState implements ReplicatedState {
   }
 
   @Override
-  public byte[] apply(long logIndex, byte[] payload) {
-    return apply(logIndex, decode(payload, logIndex));
+  public byte[] apply(long logIndex, byte[] payload, ClientCall call) {
+    return apply(logIndex, decode(payload, logIndex), call);
   }
 
   @Override
-  public byte[] apply(long logIndex, Checked checked) {
-    return apply(logIndex, ((CheckedCommands) checked).commands());
+  public byte[] apply(long logIndex, Checked checked, ClientCall call) {
+    return apply(logIndex, ((CheckedCommands) checked).commands(), call);
   }
 
-  private byte[] apply(long logIndex, List<Command> commands) {
-    List<CommandResult> results = engine.apply(logIndex, logIndex << REVISION_SHIFT, commands);
+  private byte[] apply(long logIndex, List<Command> commands, ClientCall call) {
+    List<CommandResult> results =
+        engine.apply(logIndex, logIndex << REVISION_SHIFT, commands, call);
     return CommandCodec.encodeResults(results);
   }
 

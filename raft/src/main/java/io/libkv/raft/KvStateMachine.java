@@ -1,5 +1,6 @@
 package io.libkv.raft;
 
+import io.libkv.storage.engine.ClientCall;
 import io.libkv.store.StoreException;
 import java.io.File;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -239,7 +241,8 @@ final class KvStateMachine extends BaseStateMachine {
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
-    ByteString data = entry.getStateMachineLogEntry().getLogData();
+    StateMachineLogEntryProto logged = entry.getStateMachineLogEntry();
+    ByteString data = logged.getLogData();
     boolean leading = leader;
     if (leading) {
       StageTrace.mark(StageTrace.Stage.COMMIT, index);
@@ -248,11 +251,12 @@ final class KvStateMachine extends BaseStateMachine {
     try {
       // On the leader that took the entry, its commands as startTransaction decoded and checked
       // them (what went to the log is their encoding); elsewhere decoded from the log.
+      ClientCall call = call(logged, Wire.floor(data, index));
       reply =
           Wire.ok(
               trx.getStateMachineContext() instanceof ReplicatedState.Checked checked
-                  ? state.apply(index, checked)
-                  : state.apply(index, Wire.entryPayload(data, index)));
+                  ? state.apply(index, checked, call)
+                  : state.apply(index, Wire.entryPayload(data, index), call));
     } catch (MalformedEntryException e) {
       LOG.warn("{}: rejected malformed log entry {}: {}", getId(), index, e.getMessage());
       reply = Wire.malformed(e.getMessage());
@@ -287,6 +291,23 @@ final class KvStateMachine extends BaseStateMachine {
   }
 
   /**
+   * The client call an entry came from: the client and call ids Ratis logged with it and the floor
+   * its payload carries; {@code null} for an entry outside any client session.
+   */
+  private static ClientCall call(StateMachineLogEntryProto logged, long floor) {
+    ByteString client = logged.getClientId();
+    if (floor == Wire.NO_FLOOR || client.isEmpty() || client.size() > 64) {
+      return null;
+    }
+    long callId = logged.getCallId();
+    if (floor > callId) {
+      throw new MalformedEntryException(
+          "its floor " + floor + " is above its call id " + callId, null);
+    }
+    return new ClientCall(client.toByteArray(), callId, floor);
+  }
+
+  /**
    * Runs on the leader before the entry is appended: a request that a store could not have sent
    * (malformed, a key not in normal form, a value over the limit) is refused here and never reaches
    * the log; the client gets a {@link StateMachineException}. On a leader low on disk ({@link
@@ -301,6 +322,11 @@ final class KvStateMachine extends BaseStateMachine {
     ReplicatedState.Checked checked;
     try {
       payload = Wire.entryPayload(content, -1);
+      long floor = Wire.floor(content, -1);
+      if (floor > request.getCallId()) {
+        throw new MalformedEntryException(
+            "its floor " + floor + " is above its call id " + request.getCallId(), null);
+      }
       checked = state.validate(payload);
     } catch (MalformedEntryException | NewerFormatException e) {
       return refuse(request, "refused before the log: " + e.getMessage());
@@ -315,7 +341,7 @@ final class KvStateMachine extends BaseStateMachine {
         return TransactionContext.newBuilder()
             .setStateMachine(this)
             .setClientRequest(request)
-            .setLogData(Wire.writes(r.payload()).getContent())
+            .setLogData(Wire.rewrap(content, r.payload()).getContent())
             .build();
       }
     }

@@ -91,10 +91,10 @@ final class RaftChannel<Q, R> implements AutoCloseable {
     this.writes =
         new GroupCommitter<>(
             batch -> {
-              Message entry = Wire.writes(encodeBatch.apply(batch));
+              byte[] entry = encodeBatch.apply(batch);
               StageTrace.mark(StageTrace.Stage.SUBMIT);
               return router
-                  .send(entry, writeTimeoutMs)
+                  .sendWrites(entry, writeTimeoutMs)
                   .thenCompose(
                       r -> {
                         StageTrace.mark(StageTrace.Stage.REPLY);

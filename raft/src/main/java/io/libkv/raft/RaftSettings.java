@@ -254,12 +254,10 @@ final class RaftSettings {
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
 
     // A write's every attempt is the same request (client id, call id), and Ratis' retry cache,
-    // kept by every member as it applies, answers a copy that arrives again instead of appending it
-    // twice. A copy can arrive long after its write was acknowledged: a stalled connection
-    // delivered
-    // one 120 s late in the jepsen-lite soak, when the default 60 s had expired, and the old put
-    // was applied again over newer ones. Five minutes of entries cost a few hundred bytes each (one
-    // per batch, not per put). This narrows the window; it does not close it (see raft/README).
+    // kept by every member as it applies, answers a copy that arrives while the write is still
+    // awaited (with the first reply) instead of appending it twice. Five minutes of entries cost a
+    // few hundred bytes each (one per batch, not per put). A copy of a call its client has
+    // finished with is the replicated client sessions' (ClientSessions; raft/README).
     RaftServerConfigKeys.RetryCache.setExpiryTime(p, RETRY_CACHE_EXPIRY);
     // Throughput: a batch entry may be large; never unsafe-flush (acknowledging before fsync).
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);

@@ -1,5 +1,6 @@
 package io.libkv.raft;
 
+import io.libkv.storage.engine.ClientCall;
 import java.nio.file.Path;
 
 /**
@@ -19,13 +20,29 @@ interface ReplicatedState extends AutoCloseable {
    * @return the encoded results, one per command of the entry
    * @throws MalformedEntryException if the payload does not decode; nothing has changed then
    */
-  byte[] apply(long logIndex, byte[] payload);
+  default byte[] apply(long logIndex, byte[] payload) {
+    return apply(logIndex, payload, null);
+  }
+
+  /**
+   * As {@link #apply(long, byte[])}, exactly once per client call: a late copy of a call its client
+   * had finished with ({@link ClientCall}) changes nothing but the applied index, and its results
+   * are all skipped.
+   *
+   * @param call who sent the entry, or {@code null} for an entry outside any client session
+   */
+  byte[] apply(long logIndex, byte[] payload, ClientCall call);
 
   /**
    * Applies log entry {@code logIndex} whose payload {@link #validate} checked on this member (its
    * leader), without decoding it again; otherwise as {@link #apply(long, byte[])}.
    */
-  byte[] apply(long logIndex, Checked checked);
+  default byte[] apply(long logIndex, Checked checked) {
+    return apply(logIndex, checked, null);
+  }
+
+  /** As {@link #apply(long, Checked)}, exactly once per client call (see above). */
+  byte[] apply(long logIndex, Checked checked, ClientCall call);
 
   /**
    * Checks, on the leader before an entry is appended, that every command of the payload is one a

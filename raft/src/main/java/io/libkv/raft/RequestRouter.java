@@ -75,6 +75,9 @@ final class RequestRouter {
   }
 
   private final ClientId clientId = ClientId.randomId();
+  // The call ids of the entries sent and not yet answered (or given up on): the floor is the least.
+  private final java.util.concurrent.ConcurrentSkipListSet<Long> awaited =
+      new java.util.concurrent.ConcurrentSkipListSet<>();
   private final AtomicLong rotation = new AtomicLong();
   private final RaftGroup group;
   // The members to try in turn while no leader is known: the group's, then those the members
@@ -110,10 +113,36 @@ final class RequestRouter {
    * machine's refusal, at once).
    */
   CompletableFuture<RaftClientReply> send(Message entry, long timeoutMs) {
+    long callId = nextCall();
+    return send(entry, callId, timeoutMs);
+  }
+
+  /**
+   * Sends an encoded command batch as one write entry ({@link Wire#writes(byte[], long)}) carrying
+   * this router's floor: the lowest call id it still awaits, this entry's included. A member
+   * applies an entry whose call id is below a floor it has seen from this router's client id as a
+   * late copy (not at all); see {@link io.libkv.storage.engine.ClientCall}. Otherwise as {@link
+   * #send(Message, long)}.
+   */
+  CompletableFuture<RaftClientReply> sendWrites(byte[] batch, long timeoutMs) {
+    long callId = nextCall();
+    return send(Wire.writes(batch, awaited.first()), callId, timeoutMs);
+  }
+
+  /** A new call id, awaited until its send completes. */
+  private long nextCall() {
     // Ratis' JVM-wide call ids: the transport's reply map is shared with the Ratis client whose
-    // transport this is, and keyed by call id.
-    long callId = CallId.getAndIncrement();
+    // transport this is, and keyed by call id. They grow, so this router's grow in send order.
+    synchronized (awaited) {
+      long callId = CallId.getAndIncrement();
+      awaited.add(callId);
+      return callId;
+    }
+  }
+
+  private CompletableFuture<RaftClientReply> send(Message entry, long callId, long timeoutMs) {
     CompletableFuture<RaftClientReply> out = new CompletableFuture<>();
+    out.whenComplete((r, e) -> awaited.remove(callId));
     attempt(entry, callId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs), out);
     return out;
   }

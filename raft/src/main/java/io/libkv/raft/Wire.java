@@ -15,7 +15,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * does not understand. The payloads inside are the storage module's command codec.
  *
  * <pre>
- * log entry : [VERSION][ENTRY_WRITES][command batch]
+ * log entry : [ENTRY_VERSION][ENTRY_WRITES][floor: long][command batch]
+ *             (version 1, written before client sessions: [1][ENTRY_WRITES][command batch])
  * query     : [VERSION][QUERY_BARRIER]  or  [VERSION][QUERY_READ][read request]
  *             or  [VERSION][QUERY_READ_BATCH][count: int]{[length: int][read request]}*count
  *             or  [VERSION][QUERY_EXPORT_BEGIN]
@@ -32,9 +33,22 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * <p>A read request and its body are {@link ReadCodec}'s: one snapshot answers each. A batch is
  * answered after one ReadIndex for all its requests (each request is still served on its own, from
  * its own snapshot, so one malformed request fails only itself).
+ *
+ * <p>An entry's floor is the lowest call id its sender still awaited when it sent the entry ({@link
+ * RequestRouter}); with the client and call ids Ratis logs beside the payload it makes the entry's
+ * {@link io.libkv.storage.engine.ClientCall}, so a late copy of a finished call is not applied. A
+ * member that reads only version 1 stops at a version-2 entry ({@link NewerFormatException}) rather
+ * than misapply it.
  */
 final class Wire {
   static final byte VERSION = 1;
+
+  /** The version of write entries: 2 carries the sender's floor; 1 is still read. */
+  static final byte ENTRY_VERSION = 2;
+
+  /** The floor of an entry sent outside any client session (version 1). */
+  static final long NO_FLOOR = -1;
+
   static final byte ENTRY_WRITES = 1;
   static final byte QUERY_BARRIER = 1;
   // Kinds 2 and 3 were reads whose replies had no snapshot header (see ReadCodec): refused now.
@@ -49,10 +63,23 @@ final class Wire {
 
   private Wire() {}
 
-  /** Wraps an encoded command batch as a log entry. */
+  /** Wraps an encoded command batch as a log entry outside any client session (version 1). */
   static Message writes(byte[] batch) {
-    return Message.valueOf(
-        ByteString.copyFrom(new byte[] {VERSION, ENTRY_WRITES}).concat(ByteString.copyFrom(batch)));
+    return writes(batch, NO_FLOOR);
+  }
+
+  /**
+   * Wraps an encoded command batch as a log entry whose sender still awaited no call below {@code
+   * floor}; {@link #NO_FLOOR} makes a version-1 entry.
+   */
+  static Message writes(byte[] batch, long floor) {
+    if (floor == NO_FLOOR) {
+      return Message.valueOf(
+          ByteString.copyFrom(new byte[] {VERSION, ENTRY_WRITES})
+              .concat(ByteString.copyFrom(batch)));
+    }
+    ByteBuffer h = ByteBuffer.allocate(10).put(ENTRY_VERSION).put(ENTRY_WRITES).putLong(floor);
+    return Message.valueOf(ByteString.copyFrom(h.array()).concat(ByteString.copyFrom(batch)));
   }
 
   /**
@@ -174,30 +201,70 @@ final class Wire {
   }
 
   /**
-   * Returns the command batch of a log entry.
+   * The command batch of log entry {@code index} ({@code -1} for a request not yet in the log).
    *
-   * @throws MalformedEntryException if the envelope is wrong
-   * @throws NewerFormatException if it was written in a newer format version than this one
+   * @throws MalformedEntryException if the header is not an entry's
+   * @throws NewerFormatException if the entry is of a newer version than this build reads
    */
   static byte[] entryPayload(ByteString data, long index) {
+    return data.substring(headerSize(data, index)).toByteArray();
+  }
+
+  /**
+   * The floor an entry carries ({@link #writes(byte[], long)}), {@link #NO_FLOOR} for a version-1
+   * entry.
+   *
+   * @throws MalformedEntryException if the header is not an entry's
+   * @throws NewerFormatException if the entry is of a newer version than this build reads
+   */
+  static long floor(ByteString data, long index) {
+    if (headerSize(data, index) == 2) {
+      return NO_FLOOR;
+    }
+    return data.substring(2, 10).asReadOnlyByteBuffer().getLong();
+  }
+
+  /** Entry with {@code payload} as its batch and the floor of {@code original}. */
+  static Message rewrap(ByteString original, byte[] payload) {
+    return writes(payload, floor(original, -1));
+  }
+
+  private static int headerSize(ByteString data, long index) {
+    String what = index < 0 ? "a request" : "log entry " + index;
     if (data.size() < 2) {
       throw new MalformedEntryException(
-          "log entry " + index + " has " + data.size() + " bytes, fewer than the 2 of a header",
-          null);
+          what + " has " + data.size() + " bytes, fewer than the 2 of a header", null);
     }
     int version = Byte.toUnsignedInt(data.byteAt(0));
-    if (version > VERSION) {
-      throw new NewerFormatException(version, index < 0 ? "a request" : "log entry " + index);
+    if (version > ENTRY_VERSION) {
+      throw new NewerFormatException(version, what);
     }
-    if (version != VERSION) {
+    if (version != VERSION && version != ENTRY_VERSION) {
       throw new MalformedEntryException(
-          "log entry " + index + " has format version " + version + ", expected " + VERSION, null);
+          what
+              + " has format version "
+              + version
+              + ", expected "
+              + VERSION
+              + " or "
+              + ENTRY_VERSION,
+          null);
     }
     if (data.byteAt(1) != ENTRY_WRITES) {
-      throw new MalformedEntryException(
-          "log entry " + index + " has unknown kind " + data.byteAt(1), null);
+      throw new MalformedEntryException(what + " has unknown kind " + data.byteAt(1), null);
     }
-    return data.substring(2).toByteArray();
+    if (version == VERSION) {
+      return 2;
+    }
+    if (data.size() < 10) {
+      throw new MalformedEntryException(
+          what + " has " + data.size() + " bytes, fewer than the 10 of a version-2 header", null);
+    }
+    long floor = data.substring(2, 10).asReadOnlyByteBuffer().getLong();
+    if (floor < 0) {
+      throw new MalformedEntryException(what + " carries a negative floor " + floor, null);
+    }
+    return 10;
   }
 
   /** Serves a query against {@code state}; a status query with {@code report}'s bytes. */

@@ -129,7 +129,29 @@ class EngineStateTest {
         () -> Wire.entryPayload(ByteString.copyFrom(new byte[] {0, Wire.ENTRY_WRITES}), 1));
     assertThrows(
         NewerFormatException.class,
-        () -> Wire.entryPayload(ByteString.copyFrom(new byte[] {2, Wire.ENTRY_WRITES}), 1));
+        () ->
+            Wire.entryPayload(
+                ByteString.copyFrom(new byte[] {Wire.ENTRY_VERSION + 1, Wire.ENTRY_WRITES}), 1));
+    // Version 2 carries the sender's floor: 8 bytes, not negative.
+    assertThrows(
+        MalformedEntryException.class,
+        () ->
+            Wire.entryPayload(
+                ByteString.copyFrom(new byte[] {Wire.ENTRY_VERSION, Wire.ENTRY_WRITES, 0, 0}), 1));
+    assertThrows(
+        MalformedEntryException.class,
+        () ->
+            Wire.floor(
+                Wire.writes(new byte[] {5}, 7)
+                    .getContent()
+                    .concat(ByteString.EMPTY)
+                    .substring(0, 2)
+                    .concat(ByteString.copyFrom(new byte[] {-1, -1, -1, -1, -1, -1, -1, -1, 5})),
+                1));
+    ByteString v2 = Wire.writes(new byte[] {5}, 7).getContent();
+    assertEquals(7, Wire.floor(v2, 1));
+    assertArrayEquals(new byte[] {5}, Wire.entryPayload(v2, 1));
+    assertEquals(Wire.NO_FLOOR, Wire.floor(Wire.writes(new byte[] {5}).getContent(), 1));
     assertThrows(
         MalformedEntryException.class,
         () -> Wire.entryPayload(ByteString.copyFrom(new byte[] {Wire.VERSION, 9}), 1));

@@ -167,6 +167,51 @@ class RequestRouterTest {
     }
   }
 
+  /**
+   * Each write entry carries the lowest call id the router still awaits (its own included): a
+   * member recognises a copy of a call below it as finished (see ClientCall).
+   */
+  @Test
+  void everyEntryCarriesTheLowestCallStillAwaited() throws Exception {
+    List<RaftClientRequest> requests = new CopyOnWriteArrayList<>();
+    List<CompletableFuture<RaftClientReply>> replies = new CopyOnWriteArrayList<>();
+    ScriptedRpc rpc =
+        new ScriptedRpc(
+            r -> {
+              requests.add(r);
+              CompletableFuture<RaftClientReply> f = new CompletableFuture<>();
+              replies.add(f);
+              return f;
+            });
+    RequestRouter router = new RequestRouter(GROUP, rpc, SupportedRpcType.NETTY, null);
+    try {
+      CompletableFuture<RaftClientReply> first = router.sendWrites(new byte[] {1}, 10_000);
+      CompletableFuture<RaftClientReply> second = router.sendWrites(new byte[] {2}, 10_000);
+      long firstCall = requests.get(0).getCallId();
+      long secondCall = requests.get(1).getCallId();
+      assertTrue(secondCall > firstCall);
+      assertEquals(firstCall, Wire.floor(requests.get(0).getMessage().getContent(), -1));
+      assertEquals(
+          firstCall,
+          Wire.floor(requests.get(1).getMessage().getContent(), -1),
+          "the first call is still awaited");
+      replies.get(0).complete(ok(requests.get(0)));
+      first.get(10, TimeUnit.SECONDS);
+      router.sendWrites(new byte[] {3}, 10_000);
+      assertEquals(
+          secondCall,
+          Wire.floor(requests.get(2).getMessage().getContent(), -1),
+          "the first call is answered; the second is still awaited");
+      replies.get(1).complete(ok(requests.get(1)));
+      second.get(10, TimeUnit.SECONDS);
+      router.sendWrites(new byte[] {4}, 10_000);
+      assertEquals(
+          requests.get(2).getCallId(), Wire.floor(requests.get(3).getMessage().getContent(), -1));
+    } finally {
+      router.close();
+    }
+  }
+
   @Test
   void aSendThatFailsOutsideIoResetsTheConnectionAndIsRetried() throws Exception {
     // Ratis 3.3.0's answer for a member whose connection slot failed while being created.

@@ -178,8 +178,8 @@ public sealed interface CommandResult
   }
 
   /**
-   * The batch was not applied because its applied index was at or below the stored one (a re-apply
-   * after restart).
+   * The batch was not applied: its applied index was at or below the stored one (a re-apply after
+   * restart), or it was a late copy of a call its client had finished with ({@link ClientCall}).
    */
   record Skipped(long storedAppliedIndex) implements CommandResult {
     @Override

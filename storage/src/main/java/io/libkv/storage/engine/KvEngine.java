@@ -125,6 +125,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
   private Dbi<DirectBuffer> lease;
   private Dbi<DirectBuffer> leaseKeys;
   private Dbi<DirectBuffer> meta;
+  private ClientSessions sessions;
 
   private volatile long appliedIndex;
   private volatile long lastRevision;
@@ -275,6 +276,21 @@ public final class KvEngine implements KvReader, AutoCloseable {
    */
   public List<CommandResult> apply(
       long appliedIndex, long firstRevision, List<? extends Command> commands) {
+    return apply(appliedIndex, firstRevision, commands, null);
+  }
+
+  /**
+   * Applies a batch as {@link #apply(long, long, List)} does, exactly once per client call: when
+   * {@code call} is a late copy of a call its client had finished with (its call id is below the
+   * floor a later batch of that client carried: {@link ClientCall}), no command is applied, only
+   * the applied index moves, and every result is {@link CommandResult.Skipped}. Otherwise the batch
+   * is applied and the client's session (its floor, the index it was last seen at) is recorded in
+   * the same transaction.
+   *
+   * @param call who sent the batch, or {@code null} for a batch outside any session
+   */
+  public List<CommandResult> apply(
+      long appliedIndex, long firstRevision, List<? extends Command> commands, ClientCall call) {
     Objects.requireNonNull(commands, "commands");
     requireOpen();
     boolean full = false;
@@ -288,6 +304,17 @@ public final class KvEngine implements KvReader, AutoCloseable {
             skipped.add(new CommandResult.Skipped(m[0]));
           }
           return skipped;
+        }
+        if (call != null && !sessions.admit(txn, call, appliedIndex)) {
+          writeMeta(txn, appliedIndex, m[1], m[2]);
+          txn.commit();
+          this.appliedIndex = appliedIndex;
+          notifyListeners(new AppliedBatch(appliedIndex, m[1], List.of(), List.of()));
+          List<CommandResult> late = new ArrayList<>(commands.size());
+          for (int i = 0; i < commands.size(); i++) {
+            late.add(new CommandResult.Skipped(appliedIndex));
+          }
+          return late;
         }
         if (!commands.isEmpty() && firstRevision <= m[1]) {
           throw new IllegalArgumentException(
@@ -1146,6 +1173,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       lease = env.openDbi("lease", DbiFlags.MDB_CREATE);
       leaseKeys = env.openDbi("leasekeys", DbiFlags.MDB_CREATE, DbiFlags.MDB_DUPSORT);
       meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
+      sessions = new ClientSessions(env.openDbi("sessions", DbiFlags.MDB_CREATE));
       int format;
       try (Txn<DirectBuffer> txn = env.txnRead()) {
         format = readFormat(meta, txn);
