@@ -89,7 +89,12 @@ final class ClusterOptions {
     }
   }
 
-  private List<String> endpoints(CommandLine command) {
+  /**
+   * The endpoints given, trimmed.
+   *
+   * @throws ParameterException if there are none or one is empty
+   */
+  List<String> endpoints(CommandLine command) {
     List<String> eps =
         endpoints == null ? List.of() : endpoints.stream().map(String::trim).toList();
     if (eps.isEmpty() || eps.stream().anyMatch(String::isEmpty)) {
@@ -100,7 +105,13 @@ final class ClusterOptions {
     return eps;
   }
 
-  private Config config(CommandLine command) {
+  /**
+   * A client's configuration from the options: connection timeout, {@code --option}s, TLS files.
+   *
+   * @throws ParameterException if the timeout is not positive, an option is invalid, or only one of
+   *     --tls-cert and --tls-key is given
+   */
+  Config config(CommandLine command) {
     if (timeout.isZero() || timeout.isNegative()) {
       throw new ParameterException(command, "--timeout must be positive, was " + timeout);
     }

@@ -5,14 +5,14 @@ import io.libkv.store.Config;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -61,67 +61,22 @@ final class SnapshotCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "FILE", description = "Where to write the snapshot.")
     Path file;
 
-    @Option(
-        names = "--endpoints",
-        required = true,
-        split = ",",
-        defaultValue = "${env:LIBKV_ENDPOINTS}",
-        paramLabel = "ID=HOST:PORT",
-        description = "Every member of the cluster, as ID=HOST:PORT,...")
-    List<String> endpoints;
-
-    @Option(
-        names = "--timeout",
-        defaultValue = "10s",
-        converter = DurationConverter.class,
-        paramLabel = "DURATION",
-        description = "How long to wait for the cluster (default: ${DEFAULT-VALUE}).")
-    Duration timeout;
-
-    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Client certificate (PEM).")
-    Path tlsCert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE", description = "Client private key (PEM).")
-    Path tlsKey;
-
-    @Option(
-        names = "--tls-ca",
-        paramLabel = "FILE",
-        description = "CA certificate(s) of the members (PEM); the three together turn TLS on.")
-    Path tlsCa;
-
-    @Option(
-        names = "--option",
-        paramLabel = "NAME=VALUE",
-        description = "A backend option (e.g. embedded.group), repeatable.")
-    Map<String, String> options = Map.of();
-
-    @Option(names = "--json", description = "Print one JSON object instead of text.")
-    boolean json;
-
-    @Option(names = "--verbose", description = "On failure print the whole error.")
-    boolean verbose;
+    @Mixin ClusterOptions cluster;
 
     @Override
     public Integer call() {
       KvCommand.quietLibraryLogging();
-      Config.Builder cb = Config.builder().connectionTimeout(timeout);
-      options.forEach(cb::option);
-      if (tlsCert != null || tlsKey != null || tlsCa != null) {
-        if (tlsCert == null || tlsKey == null || tlsCa == null) {
-          throw new ParameterException(
-              spec.commandLine(), "embedded TLS needs --tls-cert, --tls-key and --tls-ca");
-        }
-        cb.tls(new Config.TlsFiles(tlsCert, tlsKey, tlsCa));
-      }
+      CommandLine command = spec.commandLine();
+      Config config = cluster.config(command);
+      List<String> endpoints = cluster.endpoints(command);
       PrintWriter out = spec.commandLine().getOut();
       try {
-        long index = EmbeddedSnapshots.save(endpoints, cb.build(), file);
+        long index = EmbeddedSnapshots.save(endpoints, config, file);
         long bytes = Files.size(file);
-        print(out, json, "saved", file, index, bytes);
+        print(out, cluster.json, "saved", file, index, bytes);
         return KvStatus.OK;
       } catch (Exception e) {
-        return KvStatus.report("snapshot save", e, verbose, spec.commandLine().getErr());
+        return KvStatus.report("snapshot save", e, cluster.verbose, command.getErr());
       }
     }
   }

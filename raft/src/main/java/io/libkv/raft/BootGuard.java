@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +59,7 @@ final class BootGuard {
               boot == null
                   ? "at a boot this OS does not identify"
                   : recorded == null ? "with no boot recorded" : "before the machine rebooted");
-          deleteTree(kv);
+          FileTrees.delete(kv);
           Durable.syncDir(dataDir);
           deleted = true;
         }
@@ -86,14 +84,6 @@ final class BootGuard {
       return Files.readString(record, StandardCharsets.US_ASCII).trim();
     } catch (NoSuchFileException e) {
       return null;
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 }

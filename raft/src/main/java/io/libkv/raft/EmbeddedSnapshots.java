@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -96,7 +95,7 @@ public final class EmbeddedSnapshots {
     }
     Path abs = dataDir.toAbsolutePath();
     Path tmp = abs.resolveSibling(abs.getFileName() + ".restoring");
-    deleteTree(tmp);
+    FileTrees.delete(tmp);
     try {
       Path group = tmp.resolve("raft").resolve(Peers.groupId(settings.group).getUuid().toString());
       OwnerOnly.createDirectories(group);
@@ -131,10 +130,10 @@ public final class EmbeddedSnapshots {
       Durable.syncDir(abs.getParent());
       return h.appliedIndex();
     } catch (IOException e) {
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
       throw new UncheckedIOException("cannot restore " + file + " into " + dataDir, e);
     } catch (RuntimeException e) {
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
       throw e;
     }
   }
@@ -158,7 +157,7 @@ public final class EmbeddedSnapshots {
                 + ". Nothing was changed.");
       }
     } finally {
-      deleteTree(scratch);
+      FileTrees.delete(scratch);
     }
   }
 
@@ -174,19 +173,6 @@ public final class EmbeddedSnapshots {
       return s.findAny().isEmpty();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
     }
   }
 }

@@ -17,9 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * A member's data: the storage module's LMDB {@link KvEngine}. Log entry {@code i} carrying {@code
@@ -201,7 +199,7 @@ final class EngineState implements ReplicatedState {
   @Override
   public long snapshotTo(Path file) {
     Path tmp = file.resolveSibling(file.getFileName() + ".dir");
-    deleteTree(tmp);
+    FileTrees.delete(tmp);
     try {
       SnapshotInfo info = engine.snapshotTo(tmp);
       // The engine runs without LMDB's own fsync (the Raft log is the durable record), and
@@ -213,14 +211,14 @@ final class EngineState implements ReplicatedState {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write snapshot " + file, e);
     } finally {
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
     }
   }
 
   @Override
   public long restoreFrom(Path file) {
     Path tmp = file.resolveSibling(file.getFileName() + ".restore");
-    deleteTree(tmp);
+    FileTrees.delete(tmp);
     try {
       if (!linkAsEnvironment(file, tmp)) {
         Files.copy(file, tmp.resolve("data.mdb"));
@@ -229,14 +227,14 @@ final class EngineState implements ReplicatedState {
     } catch (IOException e) {
       throw new StoreException("cannot restore snapshot " + file + ": " + e, e);
     } finally {
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
     }
   }
 
   @Override
   public long snapshotAppliedIndex(Path file) {
     Path tmp = file.resolveSibling(file.getFileName() + ".inspect");
-    deleteTree(tmp);
+    FileTrees.delete(tmp);
     try {
       if (!linkAsEnvironment(file, tmp)) {
         return -1; // unknown without a copy: the caller restores
@@ -245,7 +243,7 @@ final class EngineState implements ReplicatedState {
     } catch (IOException | StoreException e) {
       return -1;
     } finally {
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
     }
   }
 
@@ -261,19 +259,6 @@ final class EngineState implements ReplicatedState {
       return true;
     } catch (IOException | UnsupportedOperationException e) {
       return false;
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
     }
   }
 

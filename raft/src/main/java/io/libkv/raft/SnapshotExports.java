@@ -88,7 +88,7 @@ final class SnapshotExports implements AutoCloseable {
           .put(sha)
           .array();
     } catch (IOException | RuntimeException e) {
-      deleteQuietly(file);
+      FileTrees.deleteQuietly(file);
       throw new UncheckedIOException(
           "cannot copy the data for a snapshot: " + e.getMessage(),
           e instanceof IOException io ? io : new IOException(e));
@@ -132,7 +132,7 @@ final class SnapshotExports implements AutoCloseable {
       throw new UncheckedIOException("cannot read snapshot copy " + e.file, x);
     }
     if (offset + n >= e.size && open.remove(name, e)) {
-      deleteQuietly(e.file);
+      FileTrees.deleteQuietly(e.file);
     }
     return out.array();
   }
@@ -148,7 +148,7 @@ final class SnapshotExports implements AutoCloseable {
       Map.Entry<String, Export> en = it.next();
       if (now - en.getValue().lastUse[0] > IDLE_NANOS) {
         it.remove();
-        deleteQuietly(en.getValue().file);
+        FileTrees.deleteQuietly(en.getValue().file);
       }
     }
   }
@@ -177,25 +177,9 @@ final class SnapshotExports implements AutoCloseable {
       return;
     }
     try (Stream<Path> s = Files.list(dir)) {
-      s.forEach(SnapshotExports::deleteQuietly);
+      s.forEach(FileTrees::deleteQuietly);
     } catch (IOException e) {
       // Leftovers only cost disk space; the next start tries again.
-    }
-  }
-
-  private static void deleteQuietly(Path p) {
-    try {
-      if (Files.isDirectory(p)) {
-        try (Stream<Path> s = Files.walk(p)) {
-          for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-            Files.deleteIfExists(q);
-          }
-        }
-      } else {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException | UncheckedIOException e) {
-      // As above.
     }
   }
 
@@ -203,7 +187,7 @@ final class SnapshotExports implements AutoCloseable {
   @Override
   public void close() {
     for (Export e : open.values()) {
-      deleteQuietly(e.file);
+      FileTrees.deleteQuietly(e.file);
     }
     open.clear();
   }

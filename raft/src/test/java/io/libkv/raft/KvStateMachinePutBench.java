@@ -38,7 +38,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * log, network or fsync: what the writer encodes, what the leader checks before the log ({@code
  * startTransaction}) and applies ({@code applyTransaction}: the LMDB write transaction without
  * fsync, and the reply), what the writer decodes of the reply; and the same entry applied on a
- * follower (decoded from the log). Microseconds per put.
+ * follower (decoded from the log). Entries carry a client session (client id, call id, floor), as a
+ * store's are. Microseconds per put.
  *
  * <p>Run (from the repository root, after {@code mvn -B -o -q test-compile -pl raft -am}): {@code
  * java -cp "raft/target/test-classes:raft/target/classes:$(cat /tmp/raft.cp)" org.openjdk.jmh.Main
@@ -82,7 +83,7 @@ public class KvStateMachinePutBench {
     for (int i = 0; i < value.length; i++) {
       value[i] = (byte) i;
     }
-    followerEntry = encode(new Command.Put("bench/follower", value, 0, 0));
+    followerEntry = encode(new Command.Put("bench/follower", value, 0, 0), 1);
   }
 
   @TearDown(Level.Trial)
@@ -96,20 +97,22 @@ public class KvStateMachinePutBench {
     }
   }
 
-  private static ByteString encode(Command c) {
-    return Wire.writes(CommandCodec.encodeCommands(List.of(c))).getContent();
+  /** An entry as a store's router sends it: with the client's floor (a client session). */
+  private static ByteString encode(Command c, long floor) {
+    return Wire.writes(CommandCodec.encodeCommands(List.of(c)), floor).getContent();
   }
 
   /** Writer encodes, leader checks and applies, writer decodes the reply. */
   @Benchmark
   public List<CommandResult> leaderPut() throws Exception {
-    ByteString content = encode(new Command.Put("bench/k" + (call % KEYS), value, 0, 0));
+    long callId = ++call;
+    ByteString content = encode(new Command.Put("bench/k" + (callId % KEYS), value, 0, 0), callId);
     RaftClientRequest request =
         RaftClientRequest.newBuilder()
             .setClientId(client)
             .setServerId(RaftPeerId.valueOf("n1"))
             .setGroupId(group)
-            .setCallId(++call)
+            .setCallId(callId)
             .setMessage(Message.valueOf(content))
             .setType(RaftClientRequest.writeRequestType())
             .build();
@@ -127,7 +130,10 @@ public class KvStateMachinePutBench {
             .setTerm(1)
             .setIndex(++followerIndex)
             .setStateMachineLogEntry(
-                StateMachineLogEntryProto.newBuilder().setLogData(followerEntry))
+                StateMachineLogEntryProto.newBuilder()
+                    .setLogData(followerEntry)
+                    .setClientId(client.toByteString())
+                    .setCallId(followerIndex))
             .build();
     TransactionContext trx =
         TransactionContext.newBuilder()
