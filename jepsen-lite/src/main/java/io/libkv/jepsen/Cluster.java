@@ -713,25 +713,29 @@ final class Cluster implements AutoCloseable {
    * configuration, retrying until it answers OK or {@code timeoutMs} passes. Setting the same
    * configuration again is harmless, so a call whose answer was lost is simply repeated.
    *
-   * @return whether the cluster confirmed the configuration
+   * @return {@code null} once the cluster confirmed the configuration; otherwise the last answer
+   *     (the member asked and what it said), for the report
    */
-  boolean setMembers(List<Node> vias, List<Node> newMembers, long timeoutMs) {
+  String setMembers(List<Node> vias, List<Node> newMembers, long timeoutMs) {
     String request = "MEMBERS " + endpoints(newMembers);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     int attempt = 0;
+    String last = "no running member to ask";
     while (true) {
       List<Node> live = vias.stream().filter(n -> n.running() && !n.paused).toList();
       if (!live.isEmpty()) {
         Node via = live.get(attempt++ % live.size());
         try (NodeClient c = new NodeClient(via.controlPort)) {
           int left = (int) Math.max(1000, (deadline - System.nanoTime()) / 1_000_000);
-          if ("OK".equals(c.call(request, Math.min(left, 30_000)))) {
-            return true;
+          String answer = c.call(request, Math.min(left, 30_000));
+          if ("OK".equals(answer)) {
+            return null;
           }
+          last = via + ": " + answer;
         }
       }
       if (System.nanoTime() > deadline) {
-        return false;
+        return last;
       }
       pause(200);
     }

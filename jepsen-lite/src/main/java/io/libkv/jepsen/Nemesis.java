@@ -476,7 +476,8 @@ final class Nemesis {
     boolean wasLeader = victim == cluster.leader();
     rest.remove(victim);
     long t0 = System.nanoTime();
-    boolean ok = cluster.setMembers(rest, rest, MEMBER_CHANGE_MS);
+    String failure = cluster.setMembers(rest, rest, MEMBER_CHANGE_MS);
+    boolean ok = failure == null;
     if (ok) {
       victim.member = false;
       note(
@@ -491,7 +492,12 @@ final class Nemesis {
     } else {
       // Unknown whether the change took effect: keep it a member with its data, which is safe
       // either way (a member cannot be wiped, a non-member's data is never needed).
-      note("member remove " + victim + " unconfirmed: still counted as a member");
+      note(
+          "member remove "
+              + victim
+              + " unconfirmed: still counted as a member (last answer: "
+              + failure
+              + ")");
     }
     return ok;
   }
@@ -517,7 +523,8 @@ final class Nemesis {
     }
     long startedMs = (System.nanoTime() - t0) / 1_000_000;
     List<Cluster.Node> vias = new ArrayList<>(after);
-    if (cluster.setMembers(vias, after, MEMBER_CHANGE_MS)) {
+    String failure = cluster.setMembers(vias, after, MEMBER_CHANGE_MS);
+    if (failure == null) {
       joiner.member = true;
       joiner.joined = true;
       note(
@@ -529,14 +536,29 @@ final class Nemesis {
               (System.nanoTime() - t0) / 1_000_000,
               startedMs));
       return true;
-    } else if (cluster.setMembers(before, before, MEMBER_CHANGE_MS)) {
+    }
+    String back = cluster.setMembers(before, before, MEMBER_CHANGE_MS);
+    if (back == null) {
       cluster.retire(joiner);
-      note("member add " + joiner + " not confirmed; configuration set back to " + before);
+      note(
+          "member add "
+              + joiner
+              + " not confirmed (last answer: "
+              + failure
+              + "); configuration set back to "
+              + before);
     } else {
       // Neither confirmed: the joiner may be in the configuration, so it keeps its data.
       joiner.member = true;
       joiner.joined = true;
-      note("member add " + joiner + " unconfirmed: counted as a member, data kept");
+      note(
+          "member add "
+              + joiner
+              + " unconfirmed: counted as a member, data kept (last answers: "
+              + failure
+              + "; "
+              + back
+              + ")");
     }
     return false;
   }
