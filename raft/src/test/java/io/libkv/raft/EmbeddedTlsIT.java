@@ -110,6 +110,36 @@ class EmbeddedTlsIT {
     }
   }
 
+  /** The administration handle speaks the members' TLS, and is refused without the cluster's CA. */
+  @Test
+  void clusterAdministrationWorksOverTlsAndRefusesAForeignCertificate() {
+    EmbeddedCluster cluster = shared;
+    Config admin = Config.builder().tls(ca.issue("admin", dir.resolve("admin"))).build();
+    try (ClusterAdmin a = ClusterAdmin.connect(cluster.endpoints(), admin)) {
+      List<MemberStatus> members = a.members();
+      assertEquals(3, members.size(), "" + members);
+      for (MemberStatus m : members) {
+        assertTrue(m.failure().isEmpty(), "" + m);
+        assertTrue(m.term() > 0, "" + m);
+      }
+      assertEquals(
+          1,
+          members.stream().filter(m -> m.role() == MemberStatus.Role.LEADER).count(),
+          "" + members);
+    }
+    Path bundle = TestPki.bundle(dir.resolve("admin-both-cas.pem"), foreignCa, ca);
+    Config foreign =
+        refusedSoon(
+                Config.builder()
+                    .tls(foreignCa.issue("admin-intruder", dir.resolve("admin-intruder"), bundle)))
+            .build();
+    try (ClusterAdmin a = ClusterAdmin.connect(cluster.endpoints(), foreign)) {
+      NotReachableException e = assertThrows(NotReachableException.class, a::members);
+      assertTrue(e.getMessage().contains("TLS"), () -> chain(e));
+      assertThrows(RuntimeException.class, () -> a.transferLeadership("n1"));
+    }
+  }
+
   @Test
   void clientsWithoutACertificateOrWithAForeignOneAreRefused() {
     EmbeddedCluster cluster = shared;
