@@ -48,9 +48,10 @@ final class Link {
   /**
    * Closes the connections that lost bytes, then reopens the link and removes the delay. In that
    * order: a connection that dropped bytes while cut must never carry another byte (its receiver
-   * would decode a stream with a hole in it, which no network delivers; members logged hundreds of
-   * garbled frames when the link reopened first). A connection whose drop is recorded only after
-   * the link reopened is closed by {@link #taint} before its pump moves on.
+   * would decode a stream with a hole in it, which no network delivers); reopened first, a pump
+   * could forward the bytes after the hole before the connection was closed. A connection whose
+   * drop is recorded only after the link reopened is closed by {@link #taint} before its pump moves
+   * on.
    */
   void heal() {
     closeTainted();
