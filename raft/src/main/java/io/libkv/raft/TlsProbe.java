@@ -23,12 +23,18 @@ import javax.net.ssl.TrustManager;
  * one TLS handshake per member, with this store's own certificate and trust, outside Ratis. If a
  * member refuses it (untrusted or missing certificate, a certificate that does not name its host),
  * or if the store has no TLS but a member speaks it, the caller's error says so. Used only on
- * failure paths; results are cached for a second so a burst of failing calls probes once.
- * Thread-safe.
+ * failure paths; results are cached for a second so a burst of failing calls probes once. A store
+ * without TLS whose probe found nothing probes again only after a minute: its probe is a TLS
+ * handshake that a plaintext member cannot parse and logs as a garbled frame (Ratis' Netty
+ * transport: "invalid tag", "RAFTNETTYSERVERREQUEST_NOT_SET"), and under faults every failed call
+ * would otherwise add one per member per second. Thread-safe.
  */
 final class TlsProbe {
   private static final int TIMEOUT_MS = 1000;
   private static final long CACHE_NS = 1_000_000_000L;
+  // A plaintext store's clean result: members rarely start speaking TLS, and each probe of a
+  // plaintext member leaves a warning in its log.
+  static final long PLAIN_CLEAN_CACHE_NS = 60_000_000_000L;
   private static final Executor THREAD_PER_PROBE =
       r -> {
         Thread t = new Thread(r, "libkv-tls-probe");
@@ -57,7 +63,8 @@ final class TlsProbe {
    */
   String diagnose() {
     long now = System.nanoTime();
-    if (probed && now - probedAtNs < CACHE_NS) {
+    long keep = tls == null && lastResult == null ? PLAIN_CLEAN_CACHE_NS : CACHE_NS;
+    if (probed && now - probedAtNs < keep) {
       return lastResult;
     }
     String result = null;
