@@ -73,6 +73,11 @@ final class RaftSettings {
   static final String MAX_DATA_BYTES = "embedded.maxDataBytes";
   static final String JOIN_AS = "embedded.joinAs";
 
+  /**
+   * A certificate revocation list file (PEM or DER), with TLS: see {@link RevokingTrustManager}.
+   */
+  static final String TLS_CRL = "embedded.tlsCrl";
+
   /** Leader to unreachable follower: 1 ms x10, then 100 ms x40, then every 500 ms. */
   static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,40, 500ms,1000000000";
 
@@ -91,7 +96,8 @@ final class RaftSettings {
           REQUEST_TIMEOUT_MS,
           MIN_FREE_DISK_BYTES,
           MAX_DATA_BYTES,
-          JOIN_AS);
+          JOIN_AS,
+          TLS_CRL);
 
   final boolean linearizableReads;
   final SupportedRpcType transport;

@@ -30,6 +30,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509KeyManager;
 import javax.net.ssl.X509TrustManager;
 import org.apache.ratis.grpc.GrpcTlsConfig;
@@ -39,7 +40,9 @@ import org.apache.ratis.grpc.GrpcTlsConfig;
  * presents the certificate of {@code certFile} (its chain) with the PKCS#8 key of {@code keyFile},
  * and accepts only peers whose certificate chains to a CA of {@code caFile}. The files are read and
  * checked once, when a member or store is opened, so a wrong file fails there with a message naming
- * it, not later as a refused connection.
+ * it, not later as a refused connection. With {@code embedded.tlsCrl}, certificates that file's
+ * revocation lists name are refused too, on every new connection, and the file is read again when
+ * it changes ({@link RevokingTrustManager}).
  *
  * <p>What is refused, and why:
  *
@@ -89,7 +92,12 @@ final class RaftTls {
               + " certificates (Config.tls with cert, key and CA files); remove the username and"
               + " password");
     }
+    String crl = config.options().get(RaftSettings.TLS_CRL);
     if (!config.tlsEnabled()) {
+      if (crl != null) {
+        throw new IllegalArgumentException(
+            RaftSettings.TLS_CRL + " revokes certificates: it needs TLS (Config.tls) as well");
+      }
       return null;
     }
     if (config.sslContext().isPresent()) {
@@ -124,6 +132,12 @@ final class RaftTls {
       checkKeyMatches(key, chain.get(0), f);
       checkDates(chain.get(0), f.certFile());
       X509TrustManager trust = trustManager(cas);
+      if (crl != null) {
+        if (!(trust instanceof X509ExtendedTrustManager x)) {
+          throw new GeneralSecurityException("the JDK's PKIX trust manager is not an extended one");
+        }
+        trust = new RevokingTrustManager(x, cas, Path.of(crl));
+      }
       checkSignedByCa(trust, chain, key, f);
       X509KeyManager keys = keyManager(key, chain);
       return new RaftTls(f, keys, trust);

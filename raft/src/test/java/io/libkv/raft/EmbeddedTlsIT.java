@@ -14,6 +14,7 @@ import io.libkv.store.KVPair;
 import io.libkv.store.KeyModifiedException;
 import io.libkv.store.NotReachableException;
 import io.libkv.store.Store;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -138,6 +139,64 @@ class EmbeddedTlsIT {
       assertTrue(e.getMessage().contains("TLS"), () -> chain(e));
       assertThrows(RuntimeException.class, () -> a.transferLeadership("n1"));
     }
+  }
+
+  /**
+   * A certificate named by the revocation list of {@code embedded.tlsCrl} is refused by the member
+   * on a new connection; rewriting the list revokes another without a restart. A list the cluster's
+   * CA did not sign, or one without TLS, is refused when the settings are read.
+   */
+  @Test
+  void revokedCertificatesAreRefusedAndARewrittenListTakesEffect() throws Exception {
+    Files.createDirectories(dir.resolve("crl"));
+    Path crl = dir.resolve("crl/cluster.crl");
+    Config.TlsFiles memberFiles = ca.issue("member-crl", dir.resolve("member-crl"));
+    Config.TlsFiles early = ca.issue("early", dir.resolve("early"));
+    Config.TlsFiles later = ca.issue("later", dir.resolve("later"));
+    ca.revocationList(crl, early);
+    Config members =
+        Config.builder()
+            .tls(memberFiles)
+            .option(RaftSettings.ELECTION_TIMEOUT_MS, "1000")
+            .option(RaftSettings.TLS_CRL, crl.toString())
+            .build();
+    try (EmbeddedCluster cluster =
+        EmbeddedCluster.builder()
+            .nodes(1)
+            .baseDir(dir.resolve("crl-cluster"))
+            .config(members)
+            .start()) {
+      cluster.awaitLeader();
+      try (Store revoked = client(cluster, refusedSoon(Config.builder().tls(early)))) {
+        NotReachableException e =
+            assertThrows(NotReachableException.class, () -> revoked.get("crl/k"));
+        assertTrue(e.getMessage().contains("TLS"), () -> chain(e));
+      }
+      try (Store s = client(cluster, Config.builder().tls(later))) {
+        s.put("crl/k", b("v"), null);
+      }
+      ca.revocationList(crl, early, later);
+      try (Store nowRevoked = client(cluster, refusedSoon(Config.builder().tls(later)))) {
+        assertThrows(NotReachableException.class, () -> nowRevoked.get("crl/k"));
+      }
+      try (Store s = cluster.openStore()) {
+        assertArrayEquals(b("v"), s.get("crl/k").value(), "the member is unharmed");
+      }
+    }
+    Path foreignList = foreignCa.revocationList(dir.resolve("crl/foreign.crl"));
+    IllegalArgumentException unsigned =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                RaftSettings.of(
+                    members.toBuilder()
+                        .option(RaftSettings.TLS_CRL, foreignList.toString())
+                        .build()));
+    assertTrue(unsigned.getMessage().contains(foreignList.toString()), unsigned.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            RaftSettings.of(Config.builder().option(RaftSettings.TLS_CRL, crl.toString()).build()));
   }
 
   @Test

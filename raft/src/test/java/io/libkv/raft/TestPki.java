@@ -136,6 +136,40 @@ final class TestPki {
     }
   }
 
+  /**
+   * Writes {@code file}: this CA's certificate revocation list naming the certificates of {@code
+   * revoked} (an empty list if none), then returns it.
+   */
+  Path revocationList(Path file, Config.TlsFiles... revoked) {
+    try {
+      org.bouncycastle.cert.X509v2CRLBuilder b =
+          new org.bouncycastle.cert.X509v2CRLBuilder(
+              new X500Name("CN=" + name), Date.from(Instant.now().minus(Duration.ofMinutes(5))));
+      b.setNextUpdate(Date.from(Instant.now().plus(Duration.ofDays(1))));
+      for (Config.TlsFiles f : revoked) {
+        X509Certificate c =
+            (X509Certificate)
+                java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(Files.newInputStream(f.certFile()));
+        b.addCRLEntry(
+            c.getSerialNumber(),
+            Date.from(Instant.now().minus(Duration.ofMinutes(1))),
+            org.bouncycastle.asn1.x509.CRLReason.keyCompromise);
+      }
+      java.security.cert.X509CRL crl =
+          new org.bouncycastle.cert.jcajce.JcaX509CRLConverter()
+              .getCRL(
+                  b.build(
+                      new JcaContentSignerBuilder("SHA256withECDSA").build(caKeys.getPrivate())));
+      writePem(file, "X509 CRL", crl.getEncoded());
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (GeneralSecurityException | OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Writes a file holding the CA certificates of every given CA (a trust bundle). */
   static Path bundle(Path file, TestPki... cas) {
     StringBuilder sb = new StringBuilder();
