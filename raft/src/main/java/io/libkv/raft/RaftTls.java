@@ -30,6 +30,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509KeyManager;
 import javax.net.ssl.X509TrustManager;
@@ -39,10 +40,11 @@ import org.apache.ratis.grpc.GrpcTlsConfig;
  * Mutual TLS for an embedded cluster, from {@link Config.TlsFiles}: every member and every client
  * presents the certificate of {@code certFile} (its chain) with the PKCS#8 key of {@code keyFile},
  * and accepts only peers whose certificate chains to a CA of {@code caFile}. The files are read and
- * checked once, when a member or store is opened, so a wrong file fails there with a message naming
- * it, not later as a refused connection. With {@code embedded.tlsCrl}, certificates that file's
- * revocation lists name are refused too, on every new connection, and the file is read again when
- * it changes ({@link RevokingTrustManager}).
+ * checked when a member or store is opened, so a wrong file fails there with a message naming it,
+ * not later as a refused connection; afterwards they are read again, and checked the same way, at
+ * the next handshake after one of them changed, so certificates, CAs and revocation lists ({@code
+ * embedded.tlsCrl}, {@link RevokingTrustManager}) are replaced without a restart ({@link
+ * ReloadingTls}).
  *
  * <p>What is refused, and why:
  *
@@ -63,15 +65,15 @@ final class RaftTls {
           "-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END \\1PRIVATE KEY-----");
 
   final Config.TlsFiles files;
-  final X509KeyManager keyManager;
-  final X509TrustManager trustManager;
+  final X509ExtendedKeyManager keyManager;
+  final X509ExtendedTrustManager trustManager;
   final GrpcTlsConfig grpc;
 
-  private RaftTls(Config.TlsFiles files, X509KeyManager keys, X509TrustManager trust) {
+  private RaftTls(Config.TlsFiles files, ReloadingTls material) {
     this.files = files;
-    this.keyManager = keys;
-    this.trustManager = trust;
-    this.grpc = new GrpcTlsConfig(keys, trust, true);
+    this.keyManager = material.keyManager;
+    this.trustManager = material.trustManager;
+    this.grpc = new GrpcTlsConfig(keyManager, trustManager, true);
   }
 
   /**
@@ -125,22 +127,38 @@ final class RaftTls {
           "EMBEDDED TLS needs Config.TlsFiles caFile: the CA that signs the cluster's"
               + " certificates (the JDK's public CAs are never trusted for a cluster)");
     }
+    Path crlFile = crl == null ? null : Path.of(crl);
+    return new RaftTls(
+        f,
+        new ReloadingTls(
+            java.util.Arrays.asList(f.certFile(), f.keyFile(), f.caFile(), crlFile),
+            () -> load(f, crlFile)));
+  }
+
+  /**
+   * Makes the key and trust managers from the files, checking them (see the class comment).
+   *
+   * @throws IllegalArgumentException naming the file that is missing, unreadable or unfit
+   */
+  private static ReloadingTls.Material load(Config.TlsFiles f, Path crl) {
     try {
       List<X509Certificate> chain = certificates(f.certFile(), "certFile");
       PrivateKey key = privateKey(f.keyFile());
       List<X509Certificate> cas = certificates(f.caFile(), "caFile");
       checkKeyMatches(key, chain.get(0), f);
       checkDates(chain.get(0), f.certFile());
-      X509TrustManager trust = trustManager(cas);
+      X509TrustManager pkix = trustManager(cas);
+      if (!(pkix instanceof X509ExtendedTrustManager trust)) {
+        throw new GeneralSecurityException("the JDK's PKIX trust manager is not an extended one");
+      }
       if (crl != null) {
-        if (!(trust instanceof X509ExtendedTrustManager x)) {
-          throw new GeneralSecurityException("the JDK's PKIX trust manager is not an extended one");
-        }
-        trust = new RevokingTrustManager(x, cas, Path.of(crl));
+        trust = new RevokingTrustManager(trust, cas, crl);
       }
       checkSignedByCa(trust, chain, key, f);
-      X509KeyManager keys = keyManager(key, chain);
-      return new RaftTls(f, keys, trust);
+      if (!(keyManager(key, chain) instanceof X509ExtendedKeyManager keys)) {
+        throw new GeneralSecurityException("the JDK's key manager is not an extended one");
+      }
+      return new ReloadingTls.Material(keys, trust);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "EMBEDDED TLS: cannot use " + f + ": " + e.getMessage(), e);

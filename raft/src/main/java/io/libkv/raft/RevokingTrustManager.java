@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.cert.CRL;
 import java.security.cert.CertificateException;
@@ -16,8 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The cluster's trust minus revoked certificates: every check of the wrapped trust manager (the
@@ -28,21 +25,14 @@ import org.slf4j.LoggerFactory;
  * (connections already open stay open until they close).
  *
  * <p>Each CRL must be signed by a CA of the cluster's CA file: one that is not is refused when the
- * file is read. The file is read again when its size or modification time changes: a rewritten file
- * takes effect at the next handshake. A file that cannot be read or holds a CRL the cluster's CAs
- * did not sign keeps the lists read before it (and logs why); the first read, when the member or
- * store is opened, fails instead. Thread-safe: handshakes read one immutable snapshot.
+ * file is read. The lists are read once; {@link ReloadingTls} makes a new one when the file
+ * changes. Immutable.
  */
 final class RevokingTrustManager extends X509ExtendedTrustManager {
-  private static final Logger LOG = LoggerFactory.getLogger(RevokingTrustManager.class);
-
-  /** The CRLs read, and the file's identity they were read at. */
-  private record Lists(List<X509CRL> crls, long size, long modifiedMillis) {}
-
   private final X509ExtendedTrustManager trust;
   private final List<X509Certificate> cas;
   private final Path file;
-  private volatile Lists lists;
+  private final List<X509CRL> crls;
 
   /**
    * @throws IllegalArgumentException naming the file if it cannot be read, holds no CRL, or holds
@@ -53,36 +43,26 @@ final class RevokingTrustManager extends X509ExtendedTrustManager {
     this.cas = List.copyOf(cas);
     this.file = file;
     try {
-      this.lists = read();
+      this.crls = read();
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "EMBEDDED TLS: cannot use the revocation list " + file + ": " + e.getMessage(), e);
     }
   }
 
-  /** How many certificates the current lists revoke (for tests and status). */
-  int revokedCount() {
-    int n = 0;
-    for (X509CRL c : current().crls()) {
-      n += c.getRevokedCertificates() == null ? 0 : c.getRevokedCertificates().size();
-    }
-    return n;
-  }
-
-  private Lists read() throws IOException, GeneralSecurityException {
-    BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+  private List<X509CRL> read() throws IOException, GeneralSecurityException {
     byte[] bytes = Files.readAllBytes(file);
-    List<X509CRL> crls = new ArrayList<>();
+    List<X509CRL> out = new ArrayList<>();
     for (CRL c :
         CertificateFactory.getInstance("X.509").generateCRLs(new ByteArrayInputStream(bytes))) {
       X509CRL x = (X509CRL) c;
       verify(x);
-      crls.add(x);
+      out.add(x);
     }
-    if (crls.isEmpty()) {
+    if (out.isEmpty()) {
       throw new GeneralSecurityException("it holds no certificate revocation list");
     }
-    return new Lists(List.copyOf(crls), a.size(), a.lastModifiedTime().toMillis());
+    return List.copyOf(out);
   }
 
   private void verify(X509CRL crl) throws GeneralSecurityException {
@@ -100,35 +80,11 @@ final class RevokingTrustManager extends X509ExtendedTrustManager {
         "the list of " + crl.getIssuerX500Principal() + " is not signed by a CA of the cluster");
   }
 
-  /** The lists, read again first if the file changed. */
-  private Lists current() {
-    Lists l = lists;
-    try {
-      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-      if (a.size() != l.size() || a.lastModifiedTime().toMillis() != l.modifiedMillis()) {
-        synchronized (this) {
-          l = lists;
-          if (a.size() != l.size() || a.lastModifiedTime().toMillis() != l.modifiedMillis()) {
-            l = read();
-            lists = l;
-            LOG.info("read the revocation list {} again ({} lists)", file, l.crls().size());
-          }
-        }
-      }
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      LOG.warn(
-          "cannot read the revocation list {} again, keeping the lists read before: {}",
-          file,
-          e.toString());
-    }
-    return l;
-  }
-
   private void checkRevocation(X509Certificate[] chain) throws CertificateException {
     if (chain == null) {
       return;
     }
-    for (X509CRL crl : current().crls()) {
+    for (X509CRL crl : crls) {
       for (X509Certificate c : chain) {
         if (crl.getIssuerX500Principal().equals(c.getIssuerX500Principal()) && crl.isRevoked(c)) {
           throw new CertificateException(

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,9 +17,16 @@ import io.libkv.store.NotReachableException;
 import io.libkv.store.Store;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -197,6 +205,65 @@ class EmbeddedTlsIT {
         IllegalArgumentException.class,
         () ->
             RaftSettings.of(Config.builder().option(RaftSettings.TLS_CRL, crl.toString()).build()));
+  }
+
+  /** The certificate a member presents to a new connection, read with a bare TLS handshake. */
+  private static X509Certificate presented(EmbeddedCluster cluster, String id, Config.TlsFiles as)
+      throws Exception {
+    RaftTls tls = RaftSettings.of(Config.builder().tls(as).build()).tls;
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(new KeyManager[] {tls.keyManager}, new TrustManager[] {tls.trustManager}, null);
+    String endpoint = cluster.node(id).endpoint();
+    String hostPort = endpoint.substring(endpoint.indexOf('=') + 1);
+    int colon = hostPort.lastIndexOf(':');
+    try (SSLSocket s =
+        (SSLSocket)
+            ctx.getSocketFactory()
+                .createSocket(
+                    hostPort.substring(0, colon),
+                    Integer.parseInt(hostPort.substring(colon + 1)))) {
+      SSLParameters p = s.getSSLParameters();
+      p.setApplicationProtocols(new String[] {"h2"});
+      s.setSSLParameters(p);
+      s.setSoTimeout(10_000);
+      s.startHandshake();
+      return (X509Certificate) s.getSession().getPeerCertificates()[0];
+    }
+  }
+
+  /**
+   * A member's certificate and key rewritten in place take effect on new connections without a
+   * restart; a half-written pair (the new key beside the old certificate) is not used.
+   */
+  @Test
+  void aMembersCertificateRewrittenInPlaceIsPresentedWithoutARestart() throws Exception {
+    Config.TlsFiles memberFiles = ca.issue("member-rot", dir.resolve("member-rot"));
+    Config.TlsFiles app = ca.issue("app-rot", dir.resolve("app-rot"));
+    try (EmbeddedCluster cluster =
+        EmbeddedCluster.builder()
+            .nodes(1)
+            .baseDir(dir.resolve("rot-cluster"))
+            .config(
+                Config.builder()
+                    .tls(memberFiles)
+                    .option(RaftSettings.ELECTION_TIMEOUT_MS, "1000")
+                    .build())
+            .start()) {
+      cluster.awaitLeader();
+      X509Certificate before = presented(cluster, "n1", app);
+      Config.TlsFiles fresh = ca.issue("member-rot-2", dir.resolve("member-rot-2"));
+      // Half-written: the new key beside the old certificate. Not used: the old pair still serves.
+      Files.copy(fresh.keyFile(), memberFiles.keyFile(), StandardCopyOption.REPLACE_EXISTING);
+      assertEquals(before.getSerialNumber(), presented(cluster, "n1", app).getSerialNumber());
+      Files.copy(fresh.certFile(), memberFiles.certFile(), StandardCopyOption.REPLACE_EXISTING);
+      X509Certificate after = presented(cluster, "n1", app);
+      assertNotEquals(before.getSerialNumber(), after.getSerialNumber(), "still the old one");
+      assertEquals("CN=member-rot-2", after.getSubjectX500Principal().getName());
+      try (Store s = client(cluster, Config.builder().tls(app))) {
+        s.put("rot/k", b("v"), null);
+        assertArrayEquals(b("v"), s.get("rot/k").value());
+      }
+    }
   }
 
   @Test
