@@ -10,6 +10,8 @@ import java.security.cert.CertificateException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -44,17 +46,33 @@ final class TlsProbe {
 
   private final List<InetSocketAddress> members;
   private final RaftTls tls;
+  private final LongSupplier nanoTime;
+  private final Function<InetSocketAddress, String> prober;
   private volatile long probedAtNs;
   private volatile String lastResult;
   private volatile boolean probed;
 
   TlsProbe(List<String> endpoints, RaftTls tls) {
+    this(endpoints, tls, System::nanoTime, null);
+  }
+
+  /**
+   * @param nanoTime the clock the cache is timed by
+   * @param prober what probes one member, {@code null} for the TLS handshake of this class
+   */
+  TlsProbe(
+      List<String> endpoints,
+      RaftTls tls,
+      LongSupplier nanoTime,
+      Function<InetSocketAddress, String> prober) {
     this.members =
         Peers.parse(endpoints).stream()
             .map(Peers::address)
             .map(a -> new InetSocketAddress(a.getHostString(), a.getPort()))
             .toList();
     this.tls = tls;
+    this.nanoTime = nanoTime;
+    this.prober = prober != null ? prober : this::probe;
   }
 
   /**
@@ -62,20 +80,20 @@ final class TlsProbe {
    * reachable member refuses a handshake. Blocks up to about two seconds per member.
    */
   String diagnose() {
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     long keep = tls == null && lastResult == null ? PLAIN_CLEAN_CACHE_NS : CACHE_NS;
     if (probed && now - probedAtNs < keep) {
       return lastResult;
     }
     String result = null;
     for (InetSocketAddress m : members) {
-      result = probe(m);
+      result = prober.apply(m);
       if (result != null) {
         break;
       }
     }
     lastResult = result;
-    probedAtNs = System.nanoTime();
+    probedAtNs = nanoTime.getAsLong();
     probed = true;
     return result;
   }

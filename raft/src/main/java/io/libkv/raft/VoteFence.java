@@ -190,29 +190,39 @@ final class VoteFence implements InvocationHandler {
     }
   }
 
-  /** Ratis' Netty transport, fenced; Ratis instantiates it from its class name. */
-  static final class Netty implements RpcType {
+  /**
+   * A Ratis transport, fenced. Ratis instantiates a member's {@code raft.rpc.type} from its class
+   * name, so each transport is a class with a no-argument constructor.
+   */
+  private abstract static class Fenced implements RpcType {
+    private final SupportedRpcType transport;
+
+    Fenced(SupportedRpcType transport) {
+      this.transport = transport;
+    }
+
     @Override
     public String name() {
-      return Netty.class.getName();
+      return getClass().getName();
     }
 
     @Override
     public RpcFactory newFactory(Parameters parameters) {
-      return new Factory(this, SupportedRpcType.NETTY, parameters, MAX_WAIT);
+      return new Factory(this, transport, parameters, MAX_WAIT);
     }
   }
 
-  /** Ratis' gRPC transport, fenced; Ratis instantiates it from its class name. */
-  static final class Grpc implements RpcType {
-    @Override
-    public String name() {
-      return Grpc.class.getName();
+  /** Ratis' Netty transport, fenced. */
+  static final class Netty extends Fenced {
+    Netty() {
+      super(SupportedRpcType.NETTY);
     }
+  }
 
-    @Override
-    public RpcFactory newFactory(Parameters parameters) {
-      return new Factory(this, SupportedRpcType.GRPC, parameters, MAX_WAIT);
+  /** Ratis' gRPC transport, fenced. */
+  static final class Grpc extends Fenced {
+    Grpc() {
+      super(SupportedRpcType.GRPC);
     }
   }
 

@@ -215,7 +215,7 @@ class EmbeddedClusterIT {
       }
       assertTrue(cluster.runningIds().isEmpty());
       // n3 also lost its LMDB copy: it is rebuilt from its last snapshot and the Raft log.
-      deleteTree(dir.resolve("n3").resolve("kv"));
+      FileTrees.delete(dir.resolve("n3").resolve("kv"));
       List<String> all = List.of("n1", "n2", "n3");
       all.parallelStream().forEach(cluster::restart);
       // No waiting for a leader: a store on a just-restarted member retries until one is elected.
@@ -326,14 +326,6 @@ class EmbeddedClusterIT {
         client.put("joined/after-removal-client", b("3"), null);
         assertArrayEquals(b("3"), client.get("joined/after-removal").value());
         assertArrayEquals(b("3"), onMember.get("joined/after-removal-client").value());
-      }
-    }
-  }
-
-  private static void deleteTree(Path d) throws java.io.IOException {
-    try (Stream<Path> s = Files.walk(d)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
       }
     }
   }

@@ -120,7 +120,8 @@ class MemberDataDirIT {
       Path backup = dir.resolve("backup");
       copyTree(data, backup);
 
-      refused(cluster, victim, data, backup, d -> deleteTree(d.resolve("raft")), "Raft state");
+      refused(
+          cluster, victim, data, backup, d -> FileTrees.delete(d.resolve("raft")), "Raft state");
       refused(
           cluster,
           victim,
@@ -147,7 +148,7 @@ class MemberDataDirIT {
 
       // Cleared: it starts as a new member and catches up from the leader by snapshot (the log
       // before the leader's last snapshot is purged).
-      deleteTree(data);
+      FileTrees.delete(data);
       try (Store s = cluster.openStore(leader.id())) {
         s.put("d/after", b("x"), null);
       }
@@ -187,7 +188,7 @@ class MemberDataDirIT {
       String cleared = followers.get(0);
       Path data = cluster.node(cleared).dataDir();
       cluster.stop(cleared);
-      deleteTree(data);
+      FileTrees.delete(data);
       cluster.stop(leaderId);
       cluster.restart(cleared);
       // Three maximum election timeouts (2 s each): the remaining follower stands for election
@@ -226,7 +227,7 @@ class MemberDataDirIT {
       Consumer<Path> damage,
       String says)
       throws IOException {
-    deleteTree(data);
+    FileTrees.delete(data);
     copyTree(backup, data);
     damage.accept(data);
     StoreException e = assertThrows(StoreException.class, () -> cluster.restart(id));
@@ -262,19 +263,6 @@ class MemberDataDirIT {
           Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
         }
       }
-    }
-  }
-
-  static void deleteTree(Path d) {
-    if (!Files.exists(d)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(d)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 

@@ -3,56 +3,60 @@ package io.libkv.raft;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /**
- * A store without TLS probes a plaintext member (a TLS handshake the member logs as a garbled
- * frame) once, not on every failing call: the clean result holds for a minute.
+ * How often a store's failing calls probe the members (each probe of a plaintext member is a TLS
+ * handshake that member logs as a garbled frame): a store without TLS whose probe found nothing
+ * probes again only after a minute; a found problem is probed again after a second.
  */
-@Timeout(value = 30, unit = TimeUnit.SECONDS)
 class TlsProbeTest {
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final List<InetSocketAddress> probed = new ArrayList<>();
+
+  private TlsProbe probe(String answer) {
+    return new TlsProbe(
+        List.of("n1=127.0.0.1:7001"),
+        null,
+        now::get,
+        m -> {
+          probed.add(m);
+          return answer;
+        });
+  }
+
+  private void advance(long seconds) {
+    now.addAndGet(TimeUnit.SECONDS.toNanos(seconds));
+  }
+
   @Test
-  void aPlaintextStoreProbesAPlaintextMemberOncePerMinute() throws Exception {
-    AtomicInteger accepted = new AtomicInteger();
-    try (ServerSocket member = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Thread server =
-          new Thread(
-              () -> {
-                while (!member.isClosed()) {
-                  try (Socket s = member.accept();
-                      InputStream in = s.getInputStream()) {
-                    accepted.incrementAndGet();
-                    // A plaintext member reads the handshake and answers nothing.
-                    in.read(new byte[4096]);
-                    Thread.sleep(1500);
-                  } catch (IOException | InterruptedException e) {
-                    return;
-                  }
-                }
-              },
-              "plaintext-member");
-      server.setDaemon(true);
-      server.start();
-      TlsProbe probe = new TlsProbe(List.of("n1=127.0.0.1:" + member.getLocalPort()), null);
-      assertNull(probe.diagnose(), "a plaintext member is no TLS problem");
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (accepted.get() == 0 && System.nanoTime() < end) {
-        Thread.sleep(10); // the member's thread counts the connection it accepted
-      }
-      assertEquals(1, accepted.get());
-      Thread.sleep(1200); // past the one-second cache of a TLS store's results
-      assertNull(probe.diagnose());
-      Thread.sleep(200); // a probe that was made would have been accepted by now
-      assertEquals(1, accepted.get(), "probed the plaintext member again within the minute");
-    }
+  void aPlaintextStoreWhoseProbeFoundNothingProbesAgainAfterAMinute() {
+    TlsProbe p = probe(null);
+    assertNull(p.diagnose(), "a plaintext member is no TLS problem");
+    assertEquals(1, probed.size());
+    advance(2); // past the one second a found problem is kept
+    assertNull(p.diagnose());
+    advance(57);
+    assertNull(p.diagnose());
+    assertEquals(1, probed.size(), "probed the plaintext member again within the minute");
+    advance(2);
+    assertNull(p.diagnose());
+    assertEquals(2, probed.size(), "not probed again after the minute");
+  }
+
+  @Test
+  void aFoundProblemIsProbedAgainAfterASecond() {
+    TlsProbe p = probe("member 127.0.0.1:7001 speaks TLS");
+    assertEquals("member 127.0.0.1:7001 speaks TLS", p.diagnose());
+    assertEquals("member 127.0.0.1:7001 speaks TLS", p.diagnose());
+    assertEquals(1, probed.size(), "a burst of failing calls probes once");
+    advance(2);
+    p.diagnose();
+    assertEquals(2, probed.size());
   }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
@@ -97,15 +98,36 @@ class VoteFenceTest {
     }
   }
 
+  /**
+   * Asks {@code fenced} for a vote on a thread of its own and returns once that thread waits in the
+   * fence (parked with a deadline: the vote's bounded wait for the exclusive stamp).
+   */
+  private Future<RequestVoteReplyProto> voteParkedInTheFence(RaftServer fenced)
+      throws InterruptedException {
+    AtomicReference<Thread> voter = new AtomicReference<>();
+    Future<RequestVoteReplyProto> vote =
+        pool.submit(
+            () -> {
+              voter.set(Thread.currentThread());
+              return fenced.requestVote(VOTE);
+            });
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (voter.get() == null || voter.get().getState() != Thread.State.TIMED_WAITING) {
+      if (vote.isDone() || System.nanoTime() > end) {
+        break; // decided early (the assertions say so) or never parked
+      }
+      Thread.onSpinWait();
+    }
+    return vote;
+  }
+
   @Test
   void aVoteIsDecidedOnlyAfterAnAppendThatBeganBeforeIt() throws Exception {
     Scripted s = new Scripted();
     RaftServer fenced = VoteFence.wrap(s.server(), Duration.ofSeconds(20));
     Future<?> append = pool.submit(() -> fenced.appendEntries(APPEND));
     assertTrue(s.appendEntered.await(10, TimeUnit.SECONDS));
-    Future<RequestVoteReplyProto> vote = pool.submit(() -> fenced.requestVote(VOTE));
-    // However long the append takes, the vote stays behind it.
-    Thread.sleep(200);
+    Future<RequestVoteReplyProto> vote = voteParkedInTheFence(fenced);
     assertFalse(vote.isDone(), "the vote was decided while an append was under way");
     assertEquals(List.of("append-begin"), s.reached);
     s.release.countDown();
@@ -119,8 +141,7 @@ class VoteFenceTest {
     Scripted s = new Scripted();
     RaftServer fenced = VoteFence.wrap(s.server(), Duration.ofSeconds(20));
     CompletableFuture<AppendEntriesReplyProto> reply = fenced.appendEntriesAsync(APPEND);
-    Future<RequestVoteReplyProto> vote = pool.submit(() -> fenced.requestVote(VOTE));
-    Thread.sleep(200);
+    Future<RequestVoteReplyProto> vote = voteParkedInTheFence(fenced);
     assertFalse(vote.isDone(), "the vote was decided before the append's reply");
     AppendEntriesReplyProto r = AppendEntriesReplyProto.getDefaultInstance();
     s.asyncReply.complete(r);

@@ -63,11 +63,6 @@ final class ClientSessions {
     return true;
   }
 
-  /** How many sessions the environment holds. */
-  long size(Txn<DirectBuffer> txn) {
-    return dbi.stat(txn).entries;
-  }
-
   private void evictOldest(Txn<DirectBuffer> txn) {
     byte[] oldest = null;
     long oldestIndex = Long.MAX_VALUE;
