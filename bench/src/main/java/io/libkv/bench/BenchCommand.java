@@ -87,6 +87,17 @@ public final class BenchCommand implements Callable<Integer> {
   Duration warmup;
 
   @Option(
+      names = "--prime",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "Before the first measured phase, run the workloads (not watch or pipelined-put) on"
+              + " every target, unmeasured, at the largest --clients, this long in all: a JVM"
+              + " compiles its request path in its first tens of seconds (default:"
+              + " ${DEFAULT-VALUE}; 0s measures from a cold start).")
+  Duration prime;
+
+  @Option(
       names = "--ops",
       defaultValue = "0",
       description =
@@ -225,6 +236,7 @@ public final class BenchCommand implements Callable<Integer> {
             keys,
             duration,
             warmup,
+            prime,
             ops,
             out,
             data,

@@ -23,6 +23,7 @@ final class BenchRun {
       int keys,
       Duration duration,
       Duration warmup,
+      Duration prime,
       long ops,
       Path out,
       Path dataDir,
@@ -68,7 +69,8 @@ final class BenchRun {
         fsync.p50Us() / 1000,
         fsync.p99Us() / 1000,
         fsync.samples());
-    int perTarget = 1 + s.workloads().size() * s.clients().size();
+    List<Workload> priming = primingWorkloads();
+    int perTarget = 1 + priming.size() + s.workloads().size() * s.clients().size();
     int phases = 0;
     for (String b : s.backends()) {
       phases += perTarget * ("etcd".equals(b) && s.rawEtcd() ? 2 : 1);
@@ -96,6 +98,7 @@ final class BenchRun {
               results.add(runner.load(t, keys, s.valueSize(), s.loadClients()));
             }
           }
+          prime(runner, progress, targets, priming, keys);
           for (Workload w : s.workloads()) {
             for (int c : s.clients()) {
               for (Target t : targets) {
@@ -161,10 +164,19 @@ final class BenchRun {
         String.format(
             Locale.ROOT,
             "closed loop: each client thread issues its next operation when the previous returns;"
-                + " %d keys of %d B loaded first; %s warm-up then %s measured per phase;"
+                + " %d keys of %d B loaded first; %s; %s warm-up then %s measured per phase;"
                 + " load average at end %s",
             s.keys(),
             s.valueSize(),
+            priming.isEmpty()
+                ? "no priming (measured from a cold start)"
+                : "then every target primed, unmeasured, with "
+                    + priming.stream().map(Workload::label).toList()
+                    + " at "
+                    + maxClients()
+                    + " clients for "
+                    + human(s.prime())
+                    + " in all (so the JVMs' JIT compilers have compiled the request path)",
             human(s.warmup()),
             s.ops() > 0 ? s.ops() + " ops" : human(s.duration()),
             MachineInfo.loadAverage()));
@@ -175,6 +187,51 @@ final class BenchRun {
     out.print(report.markdown());
     out.println("results written to " + s.out().toAbsolutePath());
     return new Outcome(report, files, failures);
+  }
+
+  /**
+   * The workloads of the priming run: the measured ones that send requests one by one, in their
+   * order; none when {@code --prime} is zero.
+   */
+  private List<Workload> primingWorkloads() {
+    if (s.prime().isZero()) {
+      return List.of();
+    }
+    return s.workloads().stream()
+        .filter(w -> w != Workload.WATCH && w != Workload.PIPELINED_PUT)
+        .toList();
+  }
+
+  private int maxClients() {
+    return s.clients().stream().mapToInt(Integer::intValue).max().orElse(1);
+  }
+
+  /**
+   * Runs {@code priming} on every target, unmeasured, for {@code --prime} in all: a JVM (the
+   * harness's, and the members' in process mode) compiles the request path in its first tens of
+   * seconds, and a phase measured before that measures the JIT compiler. Every backend gets the
+   * same priming, so the comparison stays fair.
+   */
+  private void prime(
+      WorkloadRunner runner,
+      Progress progress,
+      List<Target> targets,
+      List<Workload> priming,
+      KeySpace keys) {
+    if (priming.isEmpty()) {
+      return;
+    }
+    Duration each = s.prime().dividedBy((long) priming.size() * targets.size());
+    for (Target t : targets) {
+      progress.message(
+          "priming " + t.name() + " (unmeasured) for " + human(each.multipliedBy(priming.size())));
+      for (Workload w : priming) {
+        runner.run(
+            t,
+            new WorkloadRunner.Phase(
+                w, maxClients(), each, 0, Duration.ZERO, keys, s.valueSize(), s.watchRate()));
+      }
+    }
   }
 
   static String human(Duration d) {
