@@ -8,10 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -41,6 +45,7 @@ final class RaftMember implements AutoCloseable {
   final ReplicatedState state;
   final KvStateMachine stateMachine;
   final RaftServer server;
+  final ReadIndexRounds reads;
   private final List<Consumer<Boolean>> leadershipListeners = new CopyOnWriteArrayList<>();
 
   private RaftMember(
@@ -56,6 +61,7 @@ final class RaftMember implements AutoCloseable {
     this.settings = settings;
     this.dataDir = dataDir;
     this.state = state;
+    this.reads = new ReadIndexRounds(settings.electionTimeoutMs);
     Path raftDir = dataDir.resolve("raft");
     OwnerOnly.createDirectories(raftDir);
     DiskGuard disk =
@@ -86,13 +92,16 @@ final class RaftMember implements AutoCloseable {
                 ? asLearner(group, self)
                 : RaftGroup.valueOf(group.getGroupId()))
             : group;
+    // The leadership check of linearizable reads: the member's transport factory finds it here.
+    Parameters parameters = settings.parameters();
+    parameters.put(ReadIndexRounds.PARAMETER, reads, ReadIndexRounds.class);
     this.server =
         RaftServer.newBuilder()
             .setServerId(self.getId())
             .setGroup(startGroup)
             .setStateMachine(stateMachine)
             .setProperties(settings.serverProperties(self, raftDir))
-            .setParameters(settings.parameters())
+            .setParameters(parameters)
             .setOption(
                 formatted ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
             .build();
@@ -378,6 +387,11 @@ final class RaftMember implements AutoCloseable {
           division = d;
         }
         return d;
+      }
+
+      @Override
+      public CompletableFuture<RaftClientReply> read(RaftClientRequest request) throws IOException {
+        return reads.submit(server.getDivision(group.getGroupId()), server(), request);
       }
 
       @Override

@@ -234,9 +234,12 @@ final class RaftSettings {
       NettyConfigKeys.Server.setHost(p, host);
       NettyConfigKeys.Server.setPort(p, port);
     }
-    // Reads: ReadIndex, never a bare leader lease (see package docs).
+    // Reads: ReadIndex, never a bare leader lease (see package docs). The leader's check that it
+    // still leads is ReadIndexRounds', not Ratis': Ratis 3.3.0 skips its own once a heartbeat round
+    // has acknowledged the commit index, which a deposed leader that has not noticed keeps.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, false);
+    RaftServerConfigKeys.Read.setLeaderHeartbeatCheckEnabled(p, false);
     RaftServerConfigKeys.Read.setTimeout(
         p, TimeDuration.valueOf(requestTimeoutMs, TimeUnit.MILLISECONDS));
 

@@ -68,6 +68,12 @@ final class RequestRouter {
     RaftClientAsynchronousProtocol server() throws IOException;
 
     /**
+     * Submits a read request to the member: a linearizable one that the member leads waits for a
+     * leadership check first ({@link ReadIndexRounds}).
+     */
+    CompletableFuture<RaftClientReply> read(RaftClientRequest request) throws IOException;
+
+    /**
      * The leader the member knows of, with its address from the member's configuration, or {@code
      * null}.
      */
@@ -158,17 +164,15 @@ final class RequestRouter {
       throw new IllegalStateException("no local member");
     }
     try {
-      return local
-          .server()
-          .submitClientRequestAsync(
-              RaftClientRequest.newBuilder()
-                  .setClientId(clientId)
-                  .setServerId(local.id())
-                  .setGroupId(group.getGroupId())
-                  .setCallId(CallId.getAndIncrement())
-                  .setMessage(query)
-                  .setType(RaftClientRequest.readRequestType())
-                  .build());
+      return local.read(
+          RaftClientRequest.newBuilder()
+              .setClientId(clientId)
+              .setServerId(local.id())
+              .setGroupId(group.getGroupId())
+              .setCallId(CallId.getAndIncrement())
+              .setMessage(query)
+              .setType(RaftClientRequest.readRequestType())
+              .build());
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -7,6 +7,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
 import org.apache.ratis.client.ClientFactory;
@@ -14,7 +15,11 @@ import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
+import org.apache.ratis.proto.RaftProtos.ReadIndexReplyProto;
+import org.apache.ratis.proto.RaftProtos.ReadIndexRequestProto;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.rpc.RpcFactory;
 import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.rpc.SupportedRpcType;
@@ -58,19 +63,30 @@ final class VoteFence implements InvocationHandler {
   private final RaftServer server;
   private final long maxWaitNs;
   private final StampedLock lock = new StampedLock();
+  // The member's leadership checks of linearizable reads, or null (a server built without them).
+  private final ReadIndexRounds reads;
 
-  private VoteFence(RaftServer server, Duration maxWait) {
+  private VoteFence(RaftServer server, Duration maxWait, ReadIndexRounds reads) {
     this.server = server;
     this.maxWaitNs = maxWait.toNanos();
+    this.reads = reads;
   }
 
   /** {@code server}, with its votes ordered after its begun appends. */
   static RaftServer wrap(RaftServer server, Duration maxWait) {
+    return wrap(server, maxWait, null);
+  }
+
+  /**
+   * {@code server}, with its votes ordered after its begun appends and, if {@code reads} is not
+   * null, the linearizable reads and ReadIndex requests it leads confirmed by {@code reads}.
+   */
+  static RaftServer wrap(RaftServer server, Duration maxWait, ReadIndexRounds reads) {
     return (RaftServer)
         Proxy.newProxyInstance(
             VoteFence.class.getClassLoader(),
             new Class<?>[] {RaftServer.class},
-            new VoteFence(server, maxWait));
+            new VoteFence(server, maxWait, reads));
   }
 
   @Override
@@ -103,6 +119,24 @@ final class VoteFence implements InvocationHandler {
             return null;
           }
           return f.whenComplete((r, e) -> lock.unlockRead(stamp));
+        }
+        return call(method, args);
+      case "submitClientRequestAsync":
+        if (reads != null && args != null && args[0] instanceof RaftClientRequest r) {
+          return reads.submit(server, r);
+        }
+        return call(method, args);
+      case "submitClientRequest":
+        if (reads != null && args != null && args[0] instanceof RaftClientRequest r) {
+          return await(reads.submit(server, r));
+        }
+        return call(method, args);
+      case "readIndexAsync":
+        if (reads != null && args != null && args[0] instanceof ReadIndexRequestProto r) {
+          @SuppressWarnings("unchecked")
+          CompletableFuture<ReadIndexReplyProto> f =
+              (CompletableFuture<ReadIndexReplyProto>) call(method, args);
+          return f.thenCompose(reply -> reads.confirmReadIndex(server, r, reply));
         }
         return call(method, args);
       case "equals":
@@ -139,6 +173,22 @@ final class VoteFence implements InvocationHandler {
     }
   }
 
+  /** The blocking form of a client request, as Ratis' own: waits for the reply. */
+  private static RaftClientReply await(CompletableFuture<RaftClientReply> f) throws IOException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting for a reply");
+    } catch (ExecutionException e) {
+      Throwable t = e.getCause();
+      if (t instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(t);
+    }
+  }
+
   private static boolean carriesEntries(Object[] args) {
     return args != null
         && args.length == 1
@@ -160,6 +210,7 @@ final class VoteFence implements InvocationHandler {
     private final ServerFactory server;
     private final ClientFactory client;
     private final Duration maxWait;
+    private final ReadIndexRounds reads;
 
     Factory(RpcType type, SupportedRpcType transport, Parameters parameters, Duration maxWait) {
       RpcFactory f = transport.newFactory(parameters);
@@ -167,6 +218,10 @@ final class VoteFence implements InvocationHandler {
       this.server = ServerFactory.cast(f);
       this.client = ClientFactory.cast(f);
       this.maxWait = maxWait;
+      this.reads =
+          parameters == null
+              ? null
+              : parameters.get(ReadIndexRounds.PARAMETER, ReadIndexRounds.class);
     }
 
     @Override
@@ -176,12 +231,19 @@ final class VoteFence implements InvocationHandler {
 
     @Override
     public RaftServerRpc newRaftServerRpc(RaftServer s) {
-      return server.newRaftServerRpc(wrap(s, maxWait));
+      return server.newRaftServerRpc(wrap(s, maxWait, reads));
     }
 
     @Override
     public LogAppender newLogAppender(RaftServer.Division d, LeaderState l, FollowerInfo f) {
-      return server.newLogAppender(d, l, f);
+      if (reads == null) {
+        return server.newLogAppender(d, l, f);
+      }
+      // The appender reports its replies through the leader state it is given: the rounds see
+      // every reply, then Ratis handles it as before.
+      LogAppender a = server.newLogAppender(d, reads.observe(l), f);
+      reads.started(l, a);
+      return a;
     }
 
     @Override
