@@ -51,7 +51,10 @@ import org.apache.ratis.server.leader.LogAppender;
  * Heartbeats (no entries) and every other call pass unfenced.
  *
  * <p>The transport uses it through {@link Netty} or {@link Grpc}, the {@code raft.rpc.type} of
- * every member (its clients keep the plain type).
+ * every member (its clients keep the plain type). Being the member's door to its transport, the
+ * same wrapper hands the member's linearizable reads and followers' ReadIndex requests to the
+ * member's {@link ReadIndexRounds} (passed in the Ratis parameters), and its factory gives each log
+ * appender a leader state that reports replies to those rounds.
  */
 final class VoteFence implements InvocationHandler {
   /**
