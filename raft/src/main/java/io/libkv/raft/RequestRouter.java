@@ -41,7 +41,12 @@ import org.apache.ratis.thirdparty.io.netty.util.internal.ThreadExecutorMap;
  * answering) answers the resend from Ratis' retry cache rather than append it twice, as it does for
  * Ratis' own client (a new leader takes requests only once it has applied every earlier entry).
  * Entries leave in call order and a member appends them as they arrive; entries that failed are
- * resent in the order their failures came back.
+ * resent in the order their failures came back. Over Netty, everything this router sends to one
+ * member goes over one connection, which Ratis 3.3.0's server handles one request at a time (a
+ * write holds the connection's event loop until it commits): that keeps a store's writes in call
+ * order, and also means a remote leader takes a store's entries one at a time. Spreading entries
+ * over several connections was measured faster and breaks that order (see
+ * bench/results/request-path-primed).
  *
  * <p>Nothing is sent over the transport from one of its own event-loop threads (a reply's callback
  * that redirects, retries or sends the next batch): Ratis' Netty transport connects to a member it
