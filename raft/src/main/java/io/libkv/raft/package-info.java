@@ -28,12 +28,11 @@
  * <h2>Reads</h2>
  *
  * Linearizable by default (ReadIndex): the leader confirms its leadership with a heartbeat round
- * begun after the read arrived ({@code ReadIndexRounds}, in place of Ratis 3.3.0's
- * own check, which skips the round once a round has acknowledged the commit index), then the member
- * serving the read waits until it has applied that index. Followers serve reads. Ratis'
- * leader-lease reads stay off. The option {@code
- * embedded.reads=stale} reads the local member's state without that round trip: faster, but it may
- * miss writes acknowledged elsewhere.
+ * begun after the read arrived ({@code ReadIndexRounds}, in place of Ratis 3.3.0's own check, which
+ * skips the round once a round has acknowledged the commit index), then the member serving the read
+ * waits until it has applied that index. Followers serve reads. Ratis' leader-lease reads stay off.
+ * The option {@code embedded.reads=stale} reads the local member's state without that round trip:
+ * faster, but it may miss writes acknowledged elsewhere.
  *
  * <h2>Threads</h2>
  *
