@@ -1,19 +1,21 @@
 package io.libkv.raft;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
+import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto;
 import org.apache.ratis.proto.RaftProtos.ReadIndexReplyProto;
 import org.apache.ratis.proto.RaftProtos.ReadIndexRequestProto;
@@ -26,8 +28,10 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.ReadIndexException;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.leader.FollowerInfo;
 import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.leader.LogAppender;
+import org.apache.ratis.server.protocol.TermIndex;
 
 /**
  * The leadership check of a linearizable read (Raft's ReadIndex): a read is answered only once a
@@ -70,11 +74,15 @@ final class ReadIndexRounds {
     }
   }
 
-  /** One confirmation: the call ids it waits for, and who has answered one of them. */
+  /**
+   * What a round waits for from one follower: a successful reply of this appender, from this id.
+   */
+  private record Call(LogAppender appender, long fromCallId) {}
+
+  /** One confirmation: the calls it waits for, and who has answered one of them. */
   private static final class Round {
     final Leadership leadership;
-    final Map<RaftPeerId, LogAppender> appenders;
-    final Map<RaftPeerId, Long> fromCallId;
+    final Map<RaftPeerId, Call> calls;
     final Set<RaftPeerId> acknowledged = ConcurrentHashMap.newKeySet();
     final List<Collection<RaftPeerId>> configurations;
     final RaftPeerId self;
@@ -82,13 +90,11 @@ final class ReadIndexRounds {
 
     Round(
         Leadership leadership,
-        Map<RaftPeerId, LogAppender> appenders,
-        Map<RaftPeerId, Long> fromCallId,
+        Map<RaftPeerId, Call> calls,
         List<Collection<RaftPeerId>> configurations,
         RaftPeerId self) {
       this.leadership = leadership;
-      this.appenders = appenders;
-      this.fromCallId = fromCallId;
+      this.calls = calls;
       this.configurations = configurations;
       this.self = self;
     }
@@ -127,26 +133,58 @@ final class ReadIndexRounds {
    * reporting each AppendEntries reply to these rounds.
    */
   LeaderState observe(LeaderState state) {
-    return (LeaderState)
-        Proxy.newProxyInstance(
-            ReadIndexRounds.class.getClassLoader(),
-            new Class<?>[] {LeaderState.class},
-            (proxy, method, args) -> {
-              Object result;
-              try {
-                result = method.invoke(state, args);
-              } catch (InvocationTargetException e) {
-                throw e.getCause();
-              }
-              if (method.getName().equals("onAppendEntriesReply")
-                  && args != null
-                  && args.length == 2
-                  && args[0] instanceof LogAppender a
-                  && args[1] instanceof AppendEntriesReplyProto r) {
-                onReply(a, r);
-              }
-              return result;
-            });
+    return new Reporting(state);
+  }
+
+  /** Ratis' leader state, unchanged, with each AppendEntries reply also counted for the rounds. */
+  private final class Reporting implements LeaderState {
+    private final LeaderState state;
+
+    Reporting(LeaderState state) {
+      this.state = state;
+    }
+
+    @Override
+    public void onAppendEntriesReply(LogAppender appender, AppendEntriesReplyProto reply) {
+      state.onAppendEntriesReply(appender, reply);
+      onReply(appender, reply);
+    }
+
+    @Override
+    public void restart(LogAppender appender) {
+      state.restart(appender);
+    }
+
+    @Override
+    public AppendEntriesRequestProto newAppendEntriesRequestProto(
+        FollowerInfo follower, List<LogEntryProto> entries, TermIndex previous, long callId) {
+      return state.newAppendEntriesRequestProto(follower, entries, previous, callId);
+    }
+
+    @Override
+    public void checkHealth(FollowerInfo follower) {
+      state.checkHealth(follower);
+    }
+
+    @Override
+    public boolean onFollowerTerm(FollowerInfo follower, long followerTerm) {
+      return state.onFollowerTerm(follower, followerTerm);
+    }
+
+    @Override
+    public void onFollowerCommitIndex(FollowerInfo follower, long commitIndex) {
+      state.onFollowerCommitIndex(follower, commitIndex);
+    }
+
+    @Override
+    public void onFollowerSuccessAppendEntries(FollowerInfo follower) {
+      state.onFollowerSuccessAppendEntries(follower);
+    }
+
+    @Override
+    public boolean isFollowerBootstrapping(FollowerInfo follower) {
+      return state.isFollowerBootstrapping(follower);
+    }
   }
 
   /**
@@ -185,21 +223,17 @@ final class ReadIndexRounds {
       configurations.add(ids(conf.getPreviousPeers()));
     }
     Leadership l = current;
-    Map<RaftPeerId, LogAppender> appenders = new ConcurrentHashMap<>();
-    Map<RaftPeerId, Long> from = new ConcurrentHashMap<>();
+    Map<RaftPeerId, Call> calls = new HashMap<>();
     if (l != null) {
-      for (Map.Entry<RaftPeerId, LogAppender> e : l.appenders.entrySet()) {
-        appenders.put(e.getKey(), e.getValue());
-        from.put(e.getKey(), e.getValue().getCallId());
-      }
+      l.appenders.forEach((id, a) -> calls.put(id, new Call(a, a.getCallId())));
     }
-    Round round = new Round(l, appenders, from, configurations, division.getId());
+    Round round = new Round(l, calls, configurations, division.getId());
     if (round.confirmed()) {
       return CompletableFuture.completedFuture(null); // a group of one
     }
     rounds.add(round);
-    for (LogAppender a : appenders.values()) {
-      a.triggerHeartbeat();
+    for (Call c : calls.values()) {
+      c.appender().triggerHeartbeat();
     }
     // A reply may have come between the call ids read above and the round's registration: it
     // answers a call made before the round, so it does not count; only later replies do.
@@ -209,21 +243,19 @@ final class ReadIndexRounds {
         .handle(
             (v, e) -> {
               rounds.remove(round);
-              if (e == null) {
-                return CompletableFuture.<Void>completedFuture(null);
+              if (e instanceof TimeoutException) {
+                throw new CompletionException(
+                    new ReadIndexException(
+                        division.getId()
+                            + ": leadership not confirmed by a majority within "
+                            + timeoutMs
+                            + " ms; the read is retried"));
               }
-              Throwable t =
-                  e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-              return CompletableFuture.<Void>failedFuture(
-                  t instanceof TimeoutException
-                      ? new ReadIndexException(
-                          division.getId()
-                              + ": leadership not confirmed by a majority within "
-                              + timeoutMs
-                              + " ms; the read is retried")
-                      : t);
-            })
-        .thenCompose(f -> f);
+              if (e != null) {
+                throw new CompletionException(e);
+              }
+              return null;
+            });
   }
 
   /**
@@ -301,7 +333,7 @@ final class ReadIndexRounds {
         && !request.getType().getRead().getPreferNonLinearizable();
   }
 
-  /** How many rounds wait for replies (for tests and the member's report). */
+  /** How many rounds wait for replies (for tests). */
   int waiting() {
     return rounds.size();
   }
@@ -313,10 +345,10 @@ final class ReadIndexRounds {
     RaftPeerId follower = appender.getFollowerId();
     long callId = reply.getServerReply().getCallId();
     for (Round r : rounds) {
-      Long from = r.fromCallId.get(follower);
-      if (from == null
-          || r.appenders.get(follower) != appender
-          || appender.getCallIdComparator().compare(callId, from) < 0) {
+      Call c = r.calls.get(follower);
+      if (c == null
+          || c.appender() != appender
+          || appender.getCallIdComparator().compare(callId, c.fromCallId()) < 0) {
         continue;
       }
       if (r.acknowledged.add(follower) && r.confirmed()) {

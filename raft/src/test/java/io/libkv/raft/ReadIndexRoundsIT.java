@@ -16,7 +16,7 @@ import org.apache.ratis.util.CodeInjectionForTesting;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A leader answers a linearizable read only after a majority has acknowledged an AppendEntries it
@@ -29,19 +29,28 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ReadIndexRoundsIT {
   @TempDir Path dir;
 
+  /**
+   * Reads through the cut-off leader's own store (confirmed before the read enters Ratis) and
+   * through a follower's store (on Netty a read sent to the leader over the transport; on gRPC the
+   * follower's ReadIndex request, confirmed before the leader answers it).
+   */
   @ParameterizedTest
-  @ValueSource(strings = {"netty", "grpc"})
-  void aLeaderCutOffFromItsFollowersAnswersNoReadWhileItStillLeads(String transport)
+  @CsvSource({"netty, leader", "netty, follower", "grpc, leader", "grpc, follower"})
+  void aLeaderCutOffFromItsFollowersAnswersNoReadWhileItStillLeads(String transport, String on)
       throws Exception {
     Config config = Config.builder().option(RaftSettings.TRANSPORT, transport).build();
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
       EmbeddedNode old = cluster.awaitLeader();
       String oldId = old.id();
-      try (Store onOld = old.openStore()) {
+      String other =
+          cluster.runningIds().stream().filter(id -> !id.equals(oldId)).findFirst().get();
+      try (Store onOld = old.openStore();
+          Store reader = on.equals("leader") ? null : cluster.node(other).openStore()) {
+        Store reads = reader != null ? reader : onOld;
         onOld.put("rir/k", "v1".getBytes(UTF_8), null);
         for (int i = 0; i < 20; i++) {
-          onOld.get("rir/k"); // heartbeat rounds acknowledge the commit index
+          reads.get("rir/k"); // heartbeat rounds acknowledge the commit index
         }
         long term = old.status().term();
         // The followers refuse every AppendEntries (heartbeats too) of the leader from now on.
@@ -56,7 +65,7 @@ class ReadIndexRoundsIT {
         try {
           KVPair read;
           try {
-            read = onOld.get("rir/k");
+            read = reads.get("rir/k");
           } catch (StoreException e) {
             return; // refused: no answer from a leadership nobody confirmed
           }
