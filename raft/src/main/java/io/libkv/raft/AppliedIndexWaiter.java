@@ -10,13 +10,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * Completes futures once the local engine has applied a log index. A write acknowledged by the
- * leader is only finished, for a store on a follower, when this member has applied it too: then the
- * store's own reads, watches and lock waits (which read the local engine) see it.
+ * Completes futures once the local engine has applied a log index: a read of the local copy waits
+ * here for the writes its stores were acknowledged (the leader acknowledges a write once it has
+ * applied it; a follower applies it when it learns the commit index, see {@link
+ * RaftChannel#ownWritesApplied()}), and a barrier answered by another member for the index it
+ * returned.
  *
  * <p>Futures complete on the thread that applied the index (the member's apply thread), with no hop
- * to another thread: what is chained onto them must be short and must not block (the store
- * completes its callers' futures there, and hands any further sending to another thread).
+ * to another thread: what is chained onto them must be short and must not block (a reader's thread
+ * waits on them).
  */
 final class AppliedIndexWaiter implements ApplyListener {
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);

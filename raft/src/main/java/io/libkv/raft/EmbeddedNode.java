@@ -303,7 +303,7 @@ public final class EmbeddedNode implements AutoCloseable {
       throw new StoreException("EMBEDDED node " + id() + " is closed");
     }
     checkRunning();
-    KvReader reader = settings.linearizableReads ? this::linearizableRead : engine::read;
+    KvReader reader = settings.linearizableReads ? this::linearizableRead : this::localRead;
     Store[] self = new Store[1];
     EngineStore s =
         new EngineStore(
@@ -324,6 +324,13 @@ public final class EmbeddedNode implements AutoCloseable {
   private <T> T linearizableRead(Function<ReadView, T> fn) {
     checkRunning();
     await(channel.barrier(), "linearizable read (ReadIndex)");
+    return engine.read(fn);
+  }
+
+  /** Reads the local copy as it is, once it has this member's stores' acknowledged writes. */
+  private <T> T localRead(Function<ReadView, T> fn) {
+    checkRunning();
+    await(channel.ownWritesApplied(), "read of the local copy (waiting for its own writes)");
     return engine.read(fn);
   }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.LongFunction;
 import java.util.function.ToIntFunction;
@@ -40,6 +41,8 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   private final RequestRouter.Local local;
   private final LongFunction<CompletableFuture<Void>> awaitLocalApply;
   private final boolean localReadIndex;
+  // The highest log index of a write acknowledged through this channel (see ownWritesApplied).
+  private final AtomicLong written = new AtomicLong();
   private final List<String> endpoints;
   private final GroupCommitter<Q, R> writes;
   private final GroupCommitter<Boolean, Boolean> barriers;
@@ -52,8 +55,9 @@ final class RaftChannel<Q, R> implements AutoCloseable {
    * @param encodeBatch turns a batch of encoded commands into one entry payload
    * @param decodeResults splits an entry's reply body into one encoded result per command
    * @param sizer estimates a command's encoded size, to bound an entry's size
-   * @param awaitLocalApply completes once the local member has applied a log index (so a write is
-   *     acknowledged only once the local copy has it), or {@code null} without a local member
+   * @param awaitLocalApply completes once the local member has applied a log index (a barrier
+   *     answered by another member waits for the local copy to reach it; see {@link
+   *     #ownWritesApplied()}), or {@code null} without a local member
    * @param redrain sends the writes that queued up while others were in flight (see {@link
    *     GroupCommitter}): a member's own executor, so that its apply thread, which completes the
    *     entries it took, never sends
@@ -95,20 +99,13 @@ final class RaftChannel<Q, R> implements AutoCloseable {
               StageTrace.mark(StageTrace.Stage.SUBMIT);
               return router
                   .sendWrites(entry, writeTimeoutMs)
-                  .thenCompose(
+                  .thenApply(
                       r -> {
                         StageTrace.mark(StageTrace.Stage.REPLY);
                         StageTrace.index(r.getLogIndex());
                         List<R> results = decodeResults.apply(Wire.body(check(r).getMessage()));
-                        return awaitLocalApply == null
-                            ? CompletableFuture.completedFuture(results)
-                            : awaitLocalApply
-                                .apply(r.getLogIndex())
-                                .thenApply(
-                                    v -> {
-                                      StageTrace.mark(StageTrace.Stage.LOCAL_APPLIED);
-                                      return results;
-                                    });
+                        written.accumulateAndGet(r.getLogIndex(), Math::max);
+                        return results;
                       });
             },
             sizer,
@@ -224,6 +221,27 @@ final class RaftChannel<Q, R> implements AutoCloseable {
   /** Appends one command (group-committed with concurrent ones); completes with its result. */
   CompletableFuture<R> write(Q command) {
     return writes.submit(command);
+  }
+
+  /**
+   * Completes once the local member has applied every write acknowledged through this channel
+   * before the call (at once when it has, as it usually has by then): what a read of the local copy
+   * without a barrier waits for, so that a store still reads its own writes.
+   *
+   * <p>A write is acknowledged when the leader has applied it, not when the local member has: a
+   * follower learns the new commit index with the leader's next AppendEntries, about as long again
+   * as the write itself took. A linearizable read does not need the wait (its ReadIndex is at least
+   * every acknowledged write's index, and the local member answers it once applied that far), nor a
+   * watch or lock wait (they start from a revision read that way); only a read of the local copy as
+   * it is does.
+   *
+   * @throws IllegalStateException without a local member
+   */
+  CompletableFuture<Void> ownWritesApplied() {
+    if (awaitLocalApply == null) {
+      throw new IllegalStateException("no local member");
+    }
+    return awaitLocalApply.apply(written.get());
   }
 
   /**

@@ -27,8 +27,8 @@ import org.apache.ratis.util.TimeDuration;
  * <ul>
  *   <li>{@code embedded.reads}: {@code linearizable} (default; Raft ReadIndex, served by any
  *       member) or {@code stale} (the local member's applied state with no leadership check:
- *       faster, may miss recent writes; a client-only store reads the leader's state without a
- *       check).
+ *       faster, may miss recent writes of other stores, never the store's own member's acknowledged
+ *       ones; a client-only store reads the leader's state without a check).
  *   <li>{@code embedded.transport}: {@code auto} (default: {@code netty}, or {@code grpc} when TLS
  *       is configured, since Ratis 3.3.0 has TLS on gRPC only), {@code grpc} or {@code netty}.
  *       Every member and store of one cluster must use the same transport: give them the same value

@@ -64,8 +64,6 @@ public final class StageTrace implements AutoCloseable {
     QUERY("member answers the query (ReadIndex done)"),
     /** The store has the reply of Ratis. */
     REPLY("store has Ratis' reply"),
-    /** The store's own member has applied the entry (stores on a member wait for it). */
-    LOCAL_APPLIED("store's member has applied it"),
     /** The call returns to the caller. */
     RETURN("call returns");
 

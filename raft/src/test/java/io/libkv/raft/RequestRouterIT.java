@@ -88,6 +88,46 @@ class RequestRouterIT {
     }
   }
 
+  /**
+   * A write is acknowledged once the leader applied it; the follower applies it when it learns the
+   * commit index, about a write's time later. A store reading its member's copy without a barrier
+   * waits for that copy to hold the writes it was acknowledged, so it still reads its own writes
+   * (and a lock, which reads its queue that way, sees its own place in it).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"grpc", "netty"})
+  void aFollowersStoreWithStaleReadsReadsItsOwnWrites(String transport) throws Exception {
+    Config config =
+        Config.builder()
+            .option(RaftSettings.TRANSPORT, transport)
+            .option("embedded.reads", "stale")
+            .build();
+    try (EmbeddedCluster cluster =
+        EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
+      EmbeddedNode leader = cluster.awaitLeader();
+      EmbeddedNode follower =
+          cluster.node(
+              cluster.runningIds().stream()
+                  .filter(id -> !id.equals(leader.id()))
+                  .findFirst()
+                  .get());
+      try (Store s = follower.openStore()) {
+        for (int i = 0; i < 300; i++) {
+          KVPair put =
+              ((AsyncStore) s).putAsync("ryw/k", b("v" + i), null).get(30, TimeUnit.SECONDS);
+          KVPair got = s.get("ryw/k");
+          assertArrayEquals(b("v" + i), got.value(), "read " + i);
+          assertEquals(put.lastIndex(), got.lastIndex(), "read " + i);
+        }
+        for (int i = 0; i < 20; i++) {
+          io.libkv.store.Locker l = s.newLock("ryw/lock", null);
+          l.lock(Duration.ofSeconds(30));
+          l.unlock();
+        }
+      }
+    }
+  }
+
   @Test
   void afterALeaderTransferWritesFollowTheNewLeaderAndEachIsAppliedOnce() throws Exception {
     try (EmbeddedCluster cluster = EmbeddedCluster.start(3, dir)) {
