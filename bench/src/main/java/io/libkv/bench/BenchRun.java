@@ -81,6 +81,7 @@ final class BenchRun {
     Map<String, String> deployments = new LinkedHashMap<>();
     List<String> failures = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
+    List<String> leaders = new ArrayList<>();
     String runId = Long.toString(System.currentTimeMillis(), 36);
     KeySpace keys = new KeySpace("bench/" + runId, s.keys());
     boolean needsKeys = s.workloads().stream().anyMatch(w -> w != Workload.WATCH);
@@ -113,6 +114,7 @@ final class BenchRun {
                   }
                   continue;
                 }
+                String leaderBefore = d.leaderNow();
                 results.add(
                     runner.run(
                         t,
@@ -126,6 +128,18 @@ final class BenchRun {
                             s.valueSize(),
                             s.watchRate(),
                             s.pipelineDepth())));
+                if (leaderBefore != null) {
+                  String leaderAfter = d.leaderNow();
+                  leaders.add(
+                      t.name()
+                          + " "
+                          + w.label()
+                          + " at "
+                          + c
+                          + " clients: "
+                          + leaderBefore
+                          + (leaderAfter.equals(leaderBefore) ? "" : " then " + leaderAfter));
+                }
               }
             }
           }
@@ -160,6 +174,13 @@ final class BenchRun {
     }
     List<String> notes = new ArrayList<>(s.notes());
     notes.addAll(skipped);
+    if (!leaders.isEmpty()) {
+      notes.add(
+          "who led each phase (asked before and after it; in process, client thread i uses the"
+              + " store of member i mod members + 1, so a 1-client phase runs on n1's store, and a"
+              + " store on a follower's member sends its writes to the leader): "
+              + String.join("; ", leaders));
+    }
     notes.add(
         String.format(
             Locale.ROOT,

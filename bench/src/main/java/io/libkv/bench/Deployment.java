@@ -34,6 +34,15 @@ interface Deployment extends AutoCloseable {
     return List.of();
   }
 
+  /**
+   * Which member leads now, for a backend whose results depend on it (a store on the leader's
+   * member takes a shorter path than one on a follower's); {@code null} if the backend has no such
+   * notion or it cannot be told.
+   */
+  default String leaderNow() {
+    return null;
+  }
+
   @Override
   void close();
 }

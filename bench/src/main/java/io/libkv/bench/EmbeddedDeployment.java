@@ -2,6 +2,8 @@ package io.libkv.bench;
 
 import io.libkv.LibKV;
 import io.libkv.bench.jmh.BenchDirs;
+import io.libkv.raft.ClusterAdmin;
+import io.libkv.raft.MemberStatus;
 import io.libkv.spi.JvmAccess;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
@@ -39,6 +41,7 @@ final class EmbeddedDeployment implements Deployment {
   private final Map<String, String> options;
   private final List<ChildProcess> processes = new ArrayList<>();
   private final List<Store> members = new ArrayList<>();
+  private ClusterAdmin admin;
 
   private EmbeddedDeployment(Path dir, Mode mode, List<String> peers, Map<String, String> options) {
     this.dir = dir;
@@ -178,6 +181,24 @@ final class EmbeddedDeployment implements Deployment {
     return dir;
   }
 
+  /** Asks the members who leads (a client's {@link ClusterAdmin}, opened on first use). */
+  @Override
+  public String leaderNow() {
+    try {
+      if (admin == null) {
+        admin =
+            ClusterAdmin.connect(peers, config().connectionTimeout(Duration.ofSeconds(5)).build());
+      }
+      return admin.members().stream()
+          .filter(m -> m.role() == MemberStatus.Role.LEADER)
+          .map(MemberStatus::id)
+          .findFirst()
+          .orElse("none");
+    } catch (RuntimeException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+  }
+
   @Override
   public List<Long> serverPids() {
     return processes.stream().map(ChildProcess::pid).toList();
@@ -185,6 +206,13 @@ final class EmbeddedDeployment implements Deployment {
 
   @Override
   public void close() {
+    if (admin != null) {
+      try {
+        admin.close();
+      } catch (Exception e) {
+        System.err.println("bench: closing the cluster admin handle failed: " + e);
+      }
+    }
     for (Store m : members) {
       try {
         m.close();
