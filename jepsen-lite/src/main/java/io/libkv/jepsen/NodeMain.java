@@ -209,14 +209,14 @@ final class NodeMain {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
-      } catch (io.libkv.storage.engine.HistoryCompactedException e) {
+      } catch (io.libkv.store.HistoryCompactedException e) {
         // The store's bounded revision history no longer reaches back to where this watch
         // resumes (a restarted member, or more than the history's worth of changes): the changes
         // up to the floor cannot be replayed. Noted, so the check skips them; resumed after it.
         synchronized (log) {
-          log.add("RESYNC:" + e.historyFloor());
+          log.add("RESYNC:" + (e.oldestAvailable() - 1));
         }
-        last = Math.max(last, e.historyFloor());
+        last = Math.max(last, e.oldestAvailable() - 1);
       } catch (RuntimeException e) {
         synchronized (log) {
           log.add("ERROR:" + e.getClass().getSimpleName());

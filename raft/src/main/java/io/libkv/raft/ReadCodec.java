@@ -2,13 +2,13 @@ package io.libkv.raft;
 
 import io.libkv.storage.engine.ChangeEvent;
 import io.libkv.storage.engine.DirectoryListing;
-import io.libkv.storage.engine.HistoryCompactedException;
 import io.libkv.storage.engine.HistoryPage;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.storage.engine.KvEntry;
 import io.libkv.storage.engine.KvReader;
 import io.libkv.storage.engine.LeaseInfo;
 import io.libkv.storage.engine.ReadView;
+import io.libkv.store.HistoryCompactedException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -168,11 +168,16 @@ final class ReadCodec {
     final DataOutputStream d = new DataOutputStream(b);
   }
 
+  private static HistoryCompactedException compacted(long requestedAfter, long historyFloor) {
+    return new HistoryCompactedException(null, requestedAfter, historyFloor + 1);
+  }
+
   private static void writeCompacted(DataOutputStream d, HistoryCompactedException e)
       throws IOException {
     d.writeBoolean(false);
     d.writeLong(e.requestedAfter());
-    d.writeLong(e.historyFloor());
+    // On the wire: the history floor, the index before the oldest one available.
+    d.writeLong(e.oldestAvailable() - 1);
   }
 
   private static void writeEntries(DataOutputStream d, List<KvEntry> es) throws IOException {
@@ -350,7 +355,7 @@ final class ReadCodec {
                     d.writeInt(maxChanges);
                   });
           if (!in.readBoolean()) {
-            throw new HistoryCompactedException(in.readLong(), in.readLong());
+            throw compacted(in.readLong(), in.readLong());
           }
           long scannedTo = in.readLong();
           return new HistoryPage(readChanges(in), scannedTo);
@@ -370,7 +375,7 @@ final class ReadCodec {
                     d.writeLong(afterRevision);
                   });
           if (!in.readBoolean()) {
-            throw new HistoryCompactedException(in.readLong(), in.readLong());
+            throw compacted(in.readLong(), in.readLong());
           }
           return readChanges(in);
         } catch (IOException e) {

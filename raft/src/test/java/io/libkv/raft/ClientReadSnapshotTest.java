@@ -175,6 +175,27 @@ class ClientReadSnapshotTest {
     }
   }
 
+  @Test
+  void aWatchResumedBeforeTheHistoryNamesTheKeyAndTheOldestIndexKept() throws Exception {
+    // 64 changes kept: after 100 puts, the first ones are gone.
+    for (int i = 1; i <= 100; i++) {
+      apply(put("h", "v" + i));
+    }
+    try (EngineStore store = clientStore()) {
+      io.libkv.store.HistoryCompactedException e =
+          assertThrows(io.libkv.store.HistoryCompactedException.class, () -> store.watch("h", 5));
+      assertEquals("h", e.key());
+      assertEquals(5, e.requestedAfter());
+      long oldest = e.oldestAvailable();
+      assertTrue(oldest > 5, e.getMessage());
+      try (Watch<KVPair> w = store.watch("h", oldest - 1)) {
+        // Revisions of this backend step by 65,536 per log entry: the next change is at or above.
+        long first = w.poll(Duration.ofSeconds(20)).lastIndex();
+        assertTrue(first >= oldest && first < oldest + 65_536, first + " after " + oldest);
+      }
+    }
+  }
+
   private static <T> List<T> takeUntil(Watch<T> w, java.util.function.Predicate<T> last)
       throws InterruptedException {
     List<T> events = new ArrayList<>();

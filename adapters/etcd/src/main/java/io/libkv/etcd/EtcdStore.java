@@ -17,6 +17,7 @@ import io.etcd.jetcd.watch.WatchEvent;
 import io.libkv.spi.Keys;
 import io.libkv.spi.WatchQueue;
 import io.libkv.store.Config;
+import io.libkv.store.HistoryCompactedException;
 import io.libkv.store.KVPair;
 import io.libkv.store.KeyExistsException;
 import io.libkv.store.KeyModifiedException;
@@ -317,7 +318,8 @@ final class EtcdStore implements Store {
   }
 
   /**
-   * Throws, naming the compact revision, if etcd no longer keeps the revision after {@code idx}.
+   * Throws {@link HistoryCompactedException}, naming the compact revision, if etcd no longer keeps
+   * the revision after {@code afterIndex}.
    */
   private void checkHistory(String k, long afterIndex) {
     String what = "watch " + k + " after index " + afterIndex;
@@ -362,12 +364,8 @@ final class EtcdStore implements Store {
       } finally {
         probe.close();
       }
-      throw new StoreException(
-          "etcd history is compacted: cannot "
-              + what
-              + (rev > 0 ? "; the oldest revision still kept is " + rev : "")
-              + " (compacted history cannot be replayed; watch from a later index)",
-          e);
+      // etcd keeps the compact revision itself: a watch may start there.
+      throw new HistoryCompactedException(k, afterIndex, rev > 0 ? rev : -1, e);
     }
   }
 

@@ -21,10 +21,11 @@
  *       and expires leases within about 0.5 s of their end.
  *   <li>{@code watch(key)}: a read, then an etcd watch from the next revision, so no change falls
  *       in the gap. {@code watch(key, afterIndex)} starts the etcd watch at {@code afterIndex + 1};
- *       if that revision was compacted away it throws a {@link io.libkv.store.StoreException}
- *       naming the oldest revision kept. A broken watch is resumed from the revision after the last
- *       delivered event; if it cannot be resumed within the connection timeout, {@code poll}/{@code
- *       take} throw {@link io.libkv.store.NotReachableException}.
+ *       if that revision was compacted away it throws {@link
+ *       io.libkv.store.HistoryCompactedException} naming the oldest revision kept. A broken watch
+ *       is resumed from the revision after the last delivered event; if it cannot be resumed within
+ *       the connection timeout, {@code poll}/{@code take} throw {@link
+ *       io.libkv.store.NotReachableException}.
  *   <li>{@code watchTree(dir)}: a read of the prefix, then a prefix watch from the next revision;
  *       the whole sorted list is delivered after each batch of events.
  *   <li>Locks: etcd's mutex recipe on a lease (see {@code EtcdLocker}); the waiter queue lives

@@ -16,11 +16,11 @@ import io.libkv.LibKV;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
 import io.libkv.store.HeldLock;
+import io.libkv.store.HistoryCompactedException;
 import io.libkv.store.KVPair;
 import io.libkv.store.KeyNotFoundException;
 import io.libkv.store.Locker;
 import io.libkv.store.Store;
-import io.libkv.store.StoreException;
 import io.libkv.store.Watch;
 import java.time.Duration;
 import java.util.List;
@@ -77,9 +77,12 @@ class EtcdSpecificsIT {
       long now = store.get("compact/k").lastIndex();
       raw.getKVClient().compact(now).get(30, TimeUnit.SECONDS);
 
-      StoreException e = assertThrows(StoreException.class, () -> store.watch("compact/k", old));
-      assertTrue(e.getMessage().contains("compacted"), e.getMessage());
-      assertTrue(e.getMessage().contains("oldest revision still kept is " + now), e.getMessage());
+      HistoryCompactedException e =
+          assertThrows(HistoryCompactedException.class, () -> store.watch("compact/k", old));
+      assertEquals("compact/k", e.key());
+      assertEquals(old, e.requestedAfter());
+      assertEquals(now, e.oldestAvailable());
+      assertTrue(e.getMessage().contains("oldest index available is " + now), e.getMessage());
 
       // From the compact revision on, history is still there.
       try (Watch<KVPair> w = store.watch("compact/k", now - 1)) {

@@ -4,6 +4,7 @@ import io.libkv.spi.Keys;
 import io.libkv.spi.WatchQueue;
 import io.libkv.store.AsyncStore;
 import io.libkv.store.Config;
+import io.libkv.store.HistoryCompactedException;
 import io.libkv.store.KVPair;
 import io.libkv.store.KeyModifiedException;
 import io.libkv.store.KeyNotFoundException;
@@ -331,7 +332,14 @@ public final class EngineStore implements AsyncStore {
     if (afterIndex < 0) {
       throw new IllegalArgumentException("afterIndex must not be negative, was " + afterIndex);
     }
-    return keyWatch(k, afterIndex);
+    try {
+      return keyWatch(k, afterIndex);
+    } catch (HistoryCompactedException e) {
+      // The history read behind the watch serves every key: name the one watched.
+      throw e.key() != null
+          ? e
+          : new HistoryCompactedException(k, e.requestedAfter(), e.oldestAvailable(), e);
+    }
   }
 
   private Watch<KVPair> keyWatch(String k, long afterIndex) {

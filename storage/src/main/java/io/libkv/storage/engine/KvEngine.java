@@ -2,6 +2,7 @@ package io.libkv.storage.engine;
 
 import io.libkv.spi.JvmAccess;
 import io.libkv.spi.Keys;
+import io.libkv.store.HistoryCompactedException;
 import io.libkv.store.KVPair;
 import io.libkv.store.StoreException;
 import java.io.File;
@@ -814,7 +815,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
     public HistoryPage changesAfter(long afterRevision, int maxChanges) {
       long[] m = readMeta(txn);
       if (afterRevision < m[2]) {
-        throw new HistoryCompactedException(afterRevision, m[2]);
+        throw new HistoryCompactedException(null, afterRevision, m[2] + 1);
       }
       if (afterRevision >= m[1]) {
         return new HistoryPage(List.of(), Math.max(afterRevision, m[1]));

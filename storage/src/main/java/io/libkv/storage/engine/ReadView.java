@@ -1,5 +1,6 @@
 package io.libkv.storage.engine;
 
+import io.libkv.store.HistoryCompactedException;
 import java.util.ArrayList;
 import java.util.List;
 

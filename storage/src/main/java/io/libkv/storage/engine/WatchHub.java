@@ -1,6 +1,7 @@
 package io.libkv.storage.engine;
 
 import io.libkv.spi.Keys;
+import io.libkv.store.HistoryCompactedException;
 import io.libkv.store.StoreException;
 import java.time.Duration;
 import java.util.ArrayList;

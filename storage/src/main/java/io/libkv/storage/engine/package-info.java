@@ -76,9 +76,8 @@
  * EngineStore} turns them into the {@code io.libkv.store} exceptions. LMDB failures are {@link
  * io.libkv.store.StoreException}s naming the data directory; malformed encodings are {@link
  * io.libkv.storage.engine.MalformedCommandException}s; a watch resuming before the bounded history
- * gets {@link io.libkv.storage.engine.HistoryCompactedException}. Async writes throw argument
- * errors at once and complete every other failure exceptionally with the exception the blocking
- * call throws; {@code close()} fails writes still pending with a {@link
- * io.libkv.store.StoreException}.
+ * gets {@link io.libkv.store.HistoryCompactedException}. Async writes throw argument errors at once
+ * and complete every other failure exceptionally with the exception the blocking call throws;
+ * {@code close()} fails writes still pending with a {@link io.libkv.store.StoreException}.
  */
 package io.libkv.storage.engine;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.libkv.store.CannotLockException;
 import io.libkv.store.Config;
 import io.libkv.store.HeldLock;
+import io.libkv.store.HistoryCompactedException;
 import io.libkv.store.KVPair;
 import io.libkv.store.LockOptions;
 import io.libkv.store.Locker;

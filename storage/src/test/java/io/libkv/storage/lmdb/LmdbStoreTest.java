@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.LibKV;
-import io.libkv.storage.engine.HistoryCompactedException;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
+import io.libkv.store.HistoryCompactedException;
 import io.libkv.store.KVPair;
 import io.libkv.store.Store;
 import io.libkv.store.StoreException;
