@@ -25,7 +25,6 @@ class KvCommandEmbeddedTlsIT {
   @Test
   void theClusterServesAClientCertificateOfItsCaOnly(@TempDir Path dir) {
     TestCertificates ca = TestCertificates.newCa("kv-test-ca", dir.resolve("pki"));
-    Config.TlsFiles members = ca.issue("member", dir.resolve("pki"));
     Config.TlsFiles client = ca.issue("cli", dir.resolve("pki"));
     Config.TlsFiles stranger =
         TestCertificates.newCa("other-ca", dir.resolve("other")).issue("cli", dir.resolve("other"));
@@ -33,7 +32,7 @@ class KvCommandEmbeddedTlsIT {
         EmbeddedCluster.builder()
             .nodes(3)
             .baseDir(dir.resolve("cluster"))
-            .config(Config.builder().tls(members).build())
+            .memberTls(id -> ca.issueMember(id, dir.resolve("pki")))
             .start()) {
       cluster.awaitLeader(Duration.ofSeconds(60));
       String endpoints = String.join(",", cluster.endpoints());

@@ -66,6 +66,18 @@ final class TestCertificates {
    * Issues a certificate named {@code cn} for 127.0.0.1 and localhost, written under {@code dir}.
    */
   Config.TlsFiles issue(String cn, Path dir) {
+    return issue(cn, dir, null);
+  }
+
+  /**
+   * Issues embedded member {@code id}'s certificate: as {@link #issue(String, Path)}, also naming
+   * the member ({@code URI:libkv://member/<id>}), written under {@code dir}.
+   */
+  Config.TlsFiles issueMember(String id, Path dir) {
+    return issue("member-" + id, dir, "libkv://member/" + id);
+  }
+
+  private Config.TlsFiles issue(String cn, Path dir, String memberUri) {
     try {
       KeyPair kp = newKeyPair();
       X509v3CertificateBuilder b = builder(new X500Name("CN=" + cn), kp);
@@ -83,10 +95,16 @@ final class TestCertificates {
           Extension.subjectAlternativeName,
           false,
           new GeneralNames(
-              new GeneralName[] {
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                new GeneralName(GeneralName.dNSName, "localhost")
-              }));
+              memberUri == null
+                  ? new GeneralName[] {
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                    new GeneralName(GeneralName.dNSName, "localhost")
+                  }
+                  : new GeneralName[] {
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                    new GeneralName(GeneralName.dNSName, "localhost"),
+                    new GeneralName(GeneralName.uniformResourceIdentifier, memberUri)
+                  }));
       Path cert = dir.resolve(cn + ".pem");
       Path key = dir.resolve(cn + "-key.pem");
       writePem(cert, "CERTIFICATE", sign(b).getEncoded());

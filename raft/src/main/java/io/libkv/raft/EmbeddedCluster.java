@@ -46,6 +46,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   private final Map<String, EmbeddedNode> running = new LinkedHashMap<>();
   private final Map<String, Config> overrides = new LinkedHashMap<>();
   private final AtomicInteger nextStore = new AtomicInteger();
+  private final java.util.function.Function<String, Config.TlsFiles> memberTls;
   private int nextId;
 
   private EmbeddedCluster(Builder b) {
@@ -57,6 +58,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     this.base = cb.build();
     RaftSettings.of(base); // check the options once, up front
     this.host = b.host;
+    this.memberTls = b.memberTls;
     for (int i = 0; i < b.nodes; i++) {
       String id = "n" + (++nextId);
       endpoints.put(id, id + "=" + host + ":" + freePort(host));
@@ -297,10 +299,16 @@ public final class EmbeddedCluster implements AutoCloseable {
 
   private Config memberConfig(String id) {
     Config c;
+    boolean overridden;
     synchronized (this) {
+      overridden = overrides.containsKey(id);
       c = overrides.getOrDefault(id, base);
     }
-    return c.toBuilder().nodeId(id).dataDir(baseDir.resolve(id)).build();
+    Config.Builder b = c.toBuilder().nodeId(id).dataDir(baseDir.resolve(id));
+    if (memberTls != null && !overridden) {
+      b.tls(memberTls.apply(id));
+    }
+    return b.build();
   }
 
   private static int freePort(String host) {
@@ -381,6 +389,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     private Path baseDir;
     private Config config = Config.defaults();
     private String host = "127.0.0.1";
+    private java.util.function.Function<String, Config.TlsFiles> memberTls;
 
     private Builder() {}
 
@@ -405,6 +414,18 @@ public final class EmbeddedCluster implements AutoCloseable {
      */
     public Builder config(Config config) {
       this.config = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /**
+     * Mutual TLS with each member's own certificate: {@code files} gives member {@code id}'s
+     * certificate, key and CA, the certificate naming the member ({@code URI:libkv://member/<id>};
+     * see the raft module's README). Called for each member as it starts, members added later
+     * included; it replaces the TLS files of {@link #config}. A member restarted with {@link
+     * #restart(String, Config)} uses that configuration's files instead.
+     */
+    public Builder memberTls(java.util.function.Function<String, Config.TlsFiles> files) {
+      this.memberTls = Objects.requireNonNull(files, "files");
       return this;
     }
 

@@ -46,6 +46,8 @@ final class RaftMember implements AutoCloseable {
   final KvStateMachine stateMachine;
   final RaftServer server;
   final ReadIndexRounds reads;
+  // Who may make peer calls to this member, with TLS; null without.
+  final PeerCertificateCheck peerCheck;
   private final List<Consumer<Boolean>> leadershipListeners = new CopyOnWriteArrayList<>();
 
   private RaftMember(
@@ -95,6 +97,15 @@ final class RaftMember implements AutoCloseable {
     // The leadership check of linearizable reads: the member's transport factory finds it here.
     Parameters parameters = settings.parameters();
     parameters.put(ReadIndexRounds.PARAMETER, reads, ReadIndexRounds.class);
+    if (settings.tls != null) {
+      // Only members' certificates may make peer calls, each for the member it names.
+      PeerCertificateCheck check = new PeerCertificateCheck(self.getId().toString());
+      org.apache.ratis.grpc.GrpcConfigKeys.Server.setServicesCustomizer(
+          parameters, (builder, types) -> builder.intercept(check));
+      this.peerCheck = check;
+    } else {
+      this.peerCheck = null;
+    }
     this.server =
         RaftServer.newBuilder()
             .setServerId(self.getId())

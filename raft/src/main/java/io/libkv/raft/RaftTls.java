@@ -46,6 +46,14 @@ import org.apache.ratis.grpc.GrpcTlsConfig;
  * embedded.tlsCrl}, {@link RevokingTrustManager}) are replaced without a restart ({@link
  * ReloadingTls}).
  *
+ * <p><b>Members and clients are told apart.</b> A member's certificate names its member id (a
+ * subject alternative name {@code URI:libkv://member/<id>}, {@link MemberCertificates}); a member
+ * refuses to start with a certificate that names no member or another one, refuses peer calls from
+ * a certificate that does not name the member the call claims to come from ({@link
+ * PeerCertificateCheck}), and members and stores connect only to servers whose certificate names a
+ * member. A client's certificate names none: it may read and write through the client service, not
+ * vote, append or serve.
+ *
  * <p>What is refused, and why:
  *
  * <ul>
@@ -128,25 +136,31 @@ final class RaftTls {
               + " certificates (the JDK's public CAs are never trusted for a cluster)");
     }
     Path crlFile = crl == null ? null : Path.of(crl);
+    String self = config.nodeId().orElse(null);
     return new RaftTls(
         f,
         new ReloadingTls(
             java.util.Arrays.asList(f.certFile(), f.keyFile(), f.caFile(), crlFile),
-            () -> load(f, crlFile)));
+            () -> load(f, crlFile, self)));
   }
 
   /**
    * Makes the key and trust managers from the files, checking them (see the class comment).
    *
+   * @param self the member these files are for, or {@code null} for a client: a member's
+   *     certificate must name it ({@link MemberCertificates})
    * @throws IllegalArgumentException naming the file that is missing, unreadable or unfit
    */
-  private static ReloadingTls.Material load(Config.TlsFiles f, Path crl) {
+  private static ReloadingTls.Material load(Config.TlsFiles f, Path crl, String self) {
     try {
       List<X509Certificate> chain = certificates(f.certFile(), "certFile");
       PrivateKey key = privateKey(f.keyFile());
       List<X509Certificate> cas = certificates(f.caFile(), "caFile");
       checkKeyMatches(key, chain.get(0), f);
       checkDates(chain.get(0), f.certFile());
+      if (self != null) {
+        MemberCertificates.checkOwn(chain.get(0), self, f.certFile());
+      }
       X509TrustManager pkix = trustManager(cas);
       if (!(pkix instanceof X509ExtendedTrustManager trust)) {
         throw new GeneralSecurityException("the JDK's PKIX trust manager is not an extended one");
@@ -155,6 +169,7 @@ final class RaftTls {
         trust = new RevokingTrustManager(trust, cas, crl);
       }
       checkSignedByCa(trust, chain, key, f);
+      trust = MemberCertificates.requireMemberServers(trust);
       if (!(keyManager(key, chain) instanceof X509ExtendedKeyManager keys)) {
         throw new GeneralSecurityException("the JDK's key manager is not an extended one");
       }

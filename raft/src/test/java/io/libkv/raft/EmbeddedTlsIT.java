@@ -22,11 +22,20 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,7 +66,7 @@ class EmbeddedTlsIT {
   static void startSharedCluster() {
     ca = TestPki.newCa("libkv-cluster-ca", dir.resolve("pki"));
     foreignCa = TestPki.newCa("someone-elses-ca", dir.resolve("foreign-pki"));
-    shared = tlsCluster(ca.issue("member", dir.resolve("member")), dir.resolve("shared"));
+    shared = tlsCluster(id -> ca.issueMember(id, dir.resolve("member")), dir.resolve("shared"));
     shared.awaitLeader();
   }
 
@@ -80,17 +89,15 @@ class EmbeddedTlsIT {
     return s.getBytes(UTF_8);
   }
 
-  private static EmbeddedCluster tlsCluster(Config.TlsFiles memberFiles, Path baseDir) {
+  private static EmbeddedCluster tlsCluster(
+      Function<String, Config.TlsFiles> memberFiles, Path baseDir) {
     return EmbeddedCluster.builder()
         .nodes(3)
         .baseDir(baseDir)
+        .memberTls(memberFiles)
         // A cold JVM's first TLS handshakes are slow on a small machine: 300 ms elections
         // would time out over and over before the first leader.
-        .config(
-            Config.builder()
-                .tls(memberFiles)
-                .option(RaftSettings.ELECTION_TIMEOUT_MS, "1000")
-                .build())
+        .config(Config.builder().option(RaftSettings.ELECTION_TIMEOUT_MS, "1000").build())
         .start();
   }
 
@@ -158,7 +165,7 @@ class EmbeddedTlsIT {
   void revokedCertificatesAreRefusedAndARewrittenListTakesEffect() throws Exception {
     Files.createDirectories(dir.resolve("crl"));
     Path crl = dir.resolve("crl/cluster.crl");
-    Config.TlsFiles memberFiles = ca.issue("member-crl", dir.resolve("member-crl"));
+    Config.TlsFiles memberFiles = ca.issueMember("n1", dir.resolve("member-crl"));
     Config.TlsFiles early = ca.issue("early", dir.resolve("early"));
     Config.TlsFiles later = ca.issue("later", dir.resolve("later"));
     ca.revocationList(crl, early);
@@ -237,7 +244,7 @@ class EmbeddedTlsIT {
    */
   @Test
   void aMembersCertificateRewrittenInPlaceIsPresentedWithoutARestart() throws Exception {
-    Config.TlsFiles memberFiles = ca.issue("member-rot", dir.resolve("member-rot"));
+    Config.TlsFiles memberFiles = ca.issueMember("n1", dir.resolve("member-rot"));
     Config.TlsFiles app = ca.issue("app-rot", dir.resolve("app-rot"));
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder()
@@ -251,14 +258,14 @@ class EmbeddedTlsIT {
             .start()) {
       cluster.awaitLeader();
       X509Certificate before = presented(cluster, "n1", app);
-      Config.TlsFiles fresh = ca.issue("member-rot-2", dir.resolve("member-rot-2"));
+      Config.TlsFiles fresh = ca.issueMember("n1", dir.resolve("member-rot-2"));
       // Half-written: the new key beside the old certificate. Not used: the old pair still serves.
       Files.copy(fresh.keyFile(), memberFiles.keyFile(), StandardCopyOption.REPLACE_EXISTING);
       assertEquals(before.getSerialNumber(), presented(cluster, "n1", app).getSerialNumber());
       Files.copy(fresh.certFile(), memberFiles.certFile(), StandardCopyOption.REPLACE_EXISTING);
       X509Certificate after = presented(cluster, "n1", app);
       assertNotEquals(before.getSerialNumber(), after.getSerialNumber(), "still the old one");
-      assertEquals("CN=member-rot-2", after.getSubjectX500Principal().getName());
+      assertEquals(certificate(fresh).getSerialNumber(), after.getSerialNumber());
       try (Store s = client(cluster, Config.builder().tls(app))) {
         s.put("rot/k", b("v"), null);
         assertArrayEquals(b("v"), s.get("rot/k").value());
@@ -321,7 +328,7 @@ class EmbeddedTlsIT {
     // certificate from another CA: without TLS it would be sent the log and could vote.
     Config impostorConfig =
         Config.builder()
-            .tls(foreignCa.issue("impostor", dir.resolve("impostor-pki")))
+            .tls(foreignCa.issueMember(victim, dir.resolve("impostor-pki")))
             .nodeId(victim)
             .dataDir(dir.resolve("impostor"))
             .connectionTimeout(REFUSED_WITHIN)
@@ -351,11 +358,170 @@ class EmbeddedTlsIT {
     }
   }
 
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** The certificate of a PEM file. */
+  private static X509Certificate certificate(Config.TlsFiles files) throws Exception {
+    try (java.io.InputStream in = Files.newInputStream(files.certFile())) {
+      return (X509Certificate)
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
+  }
+
+  @Test
+  void aMemberStartsOnlyWithACertificateThatNamesIt() {
+    EmbeddedCluster cluster = shared;
+    Config.Builder asN9 = refusedSoon(Config.builder()).nodeId("n9").dataDir(dir.resolve("n9"));
+    IllegalArgumentException client =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                EmbeddedNode.join(
+                    cluster.endpoints(),
+                    asN9.tls(ca.issue("app-n9", dir.resolve("app-n9"))).build()));
+    assertTrue(client.getMessage().contains("names no member"), client.getMessage());
+    assertTrue(client.getMessage().contains("URI:libkv://member/n9"), client.getMessage());
+    IllegalArgumentException other =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                EmbeddedNode.join(
+                    cluster.endpoints(),
+                    asN9.tls(ca.issueMember("n2", dir.resolve("n2-for-n9"))).build()));
+    assertTrue(other.getMessage().contains("names member n2"), other.getMessage());
+  }
+
+  /**
+   * A Ratis server with none of libkv's checks, as member {@code id} with {@code files}, on that
+   * member's address ({@code address} null) or on {@code address}: what a modified member, or a
+   * plain Ratis server with a stolen key, would be.
+   */
+  private static RaftServer impostor(
+      EmbeddedCluster cluster, String id, Config.TlsFiles files, Path where, String address)
+      throws Exception {
+    RaftGroup real = cluster.node(cluster.runningIds().get(0)).member().group;
+    RaftPeer peer =
+        address == null
+            ? real.getPeer(RaftPeerId.valueOf(id))
+            : RaftPeer.newBuilder().setId(id).setAddress(address).build();
+    List<RaftPeer> peers = new java.util.ArrayList<>();
+    for (RaftPeer p : real.getPeers()) {
+      peers.add(p.getId().equals(peer.getId()) ? peer : p);
+    }
+    RaftGroup group = RaftGroup.valueOf(real.getGroupId(), peers);
+    // A client's settings (no member id, so its own certificate is not checked) on a member's port.
+    RaftSettings settings =
+        RaftSettings.of(
+            Config.builder()
+                .tls(files)
+                .option(RaftSettings.ELECTION_TIMEOUT_MS, "300")
+                .option(RaftSettings.REQUEST_TIMEOUT_MS, "500")
+                .build());
+    RaftProperties p = settings.serverProperties(peer, where);
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftServer server =
+        RaftServer.newBuilder()
+            .setServerId(peer.getId())
+            .setGroup(group)
+            .setStateMachine(new BaseStateMachine())
+            .setProperties(p)
+            .setParameters(settings.parameters())
+            .build();
+    server.start();
+    return server;
+  }
+
+  /**
+   * Whoever holds a certificate from the cluster's CA cannot take a member's part unless the
+   * certificate names that member: a client's certificate is refused as a voter and as a server
+   * (the leader sends it nothing), and a member's certificate cannot speak for another member. The
+   * members say who they refused and why.
+   */
+  @Test
+  void peerCallsNeedTheCertificateOfTheMemberTheyClaimToComeFrom() throws Exception {
+    EmbeddedCluster cluster = shared;
+    EmbeddedNode leader = cluster.awaitLeader();
+    List<String> others =
+        cluster.runningIds().stream().filter(id -> !id.equals(leader.id())).toList();
+    String victim = others.get(0);
+    EmbeddedNode witness = cluster.node(others.get(1));
+    try (Store s = cluster.openStore(leader.id())) {
+      s.put("roles/before", b("1"), null);
+    }
+    long term = leader.member().currentTerm();
+    cluster.stop(victim);
+    try {
+      // 1. A client's certificate from the cluster's CA, claiming the stopped member's id.
+      long refusedBefore = witness.member().peerCheck.refused();
+      RaftServer client =
+          impostor(
+              cluster,
+              victim,
+              ca.issue("client-as-member", dir.resolve("client-as-member")),
+              dir.resolve("impostor-client"),
+              null);
+      try (Store s = cluster.openStore(leader.id())) {
+        EmbeddedClusterIT.waitUntil(
+            () -> witness.member().peerCheck.refused() > refusedBefore,
+            Duration.ofSeconds(30),
+            "the witness to refuse the impostor's vote requests");
+        String why = witness.member().peerCheck.lastRefusal();
+        assertTrue(why.contains("as member " + victim), why);
+        assertTrue(why.contains("CN=client-as-member"), why);
+        assertTrue(why.contains("names no member"), why);
+        for (int i = 0; i < 10; i++) {
+          s.put("roles/client/" + i, b("v"), null);
+        }
+        RaftServer.Division d = client.getDivision(leader.member().group.getGroupId());
+        assertEquals(
+            null,
+            d.getRaftLog().getLastEntryTermIndex(),
+            "the leader refused the impostor as a server: it was sent no entry");
+        assertFalse(d.getInfo().isLeader());
+      } finally {
+        client.close();
+      }
+      // 2. A member's certificate (the witness's) claiming to be the stopped member, from another
+      // address (on the member's own, the leader would send it the log: see SECURITY.md).
+      long refusedThen = leader.member().peerCheck.refused();
+      RaftServer other =
+          impostor(
+              cluster,
+              victim,
+              ca.issueMember(witness.id(), dir.resolve("member-as-other")),
+              dir.resolve("impostor-member"),
+              "127.0.0.1:" + freePort());
+      try {
+        EmbeddedClusterIT.waitUntil(
+            () -> leader.member().peerCheck.refused() > refusedThen,
+            Duration.ofSeconds(30),
+            "the leader to refuse the impostor's vote requests");
+        String why = leader.member().peerCheck.lastRefusal();
+        assertTrue(why.contains("names member " + witness.id() + ", not " + victim), why);
+      } finally {
+        other.close();
+      }
+      assertTrue(leader.isLeader(), "the leader kept its place");
+      assertEquals(term, leader.member().currentTerm(), "no election was forced");
+    } finally {
+      cluster.restart(victim);
+    }
+    // The real member comes back and catches up.
+    try (Store s = cluster.openStore(victim)) {
+      assertArrayEquals(b("v"), s.get("roles/client/9").value());
+    }
+  }
+
   @Test
   void aClientRefusesAMemberWhoseCertificateDoesNotNameItsHost() {
     // Signed by the right CA, but for another host than the endpoint's 127.0.0.1.
     Config.TlsFiles elsewhere =
-        ca.issueForHost("member", dir.resolve("elsewhere-member"), "elsewhere.invalid");
+        ca.issueMemberForHost("n1", dir.resolve("elsewhere-member"), "elsewhere.invalid");
     try (EmbeddedCluster cluster =
             EmbeddedCluster.builder()
                 .nodes(1)
@@ -377,25 +543,28 @@ class EmbeddedTlsIT {
   void certificatesAndTheirCaAreReplacedByRollingRestarts() {
     TestPki newCa = TestPki.newCa("new-ca", dir.resolve("new-pki"));
     Path bundle = TestPki.bundle(dir.resolve("old-and-new-ca.pem"), ca, newCa);
-    Config.TlsFiles old = ca.issue("member", dir.resolve("rotation-pki"));
+    Function<String, Config.TlsFiles> old = id -> ca.issueMember(id, dir.resolve("rotation-pki"));
     // 1. every member trusts both CAs; 2. every member presents a certificate of the new CA;
     // 3. every member trusts only the new CA. The cluster serves writes throughout.
-    List<Config.TlsFiles> steps =
+    List<Function<String, Config.TlsFiles>> steps =
         List.of(
-            new Config.TlsFiles(old.certFile(), old.keyFile(), bundle),
-            newCa.issue("member-2", dir.resolve("member-2"), bundle),
-            newCa.issue("member-3", dir.resolve("member-3")));
+            id -> {
+              Config.TlsFiles o = old.apply(id);
+              return new Config.TlsFiles(o.certFile(), o.keyFile(), bundle);
+            },
+            id -> newCa.issueMember(id, dir.resolve("member-2"), bundle),
+            id -> newCa.issueMember(id, dir.resolve("member-3")));
     try (EmbeddedCluster cluster = tlsCluster(old, dir.resolve("rotation"))) {
       cluster.awaitLeader();
       int written = 0;
-      for (Config.TlsFiles step : steps) {
+      for (Function<String, Config.TlsFiles> step : steps) {
         for (String id : List.of("n1", "n2", "n3")) {
           cluster.stop(id);
           EmbeddedNode n =
               cluster.restart(
                   id,
                   Config.builder()
-                      .tls(step)
+                      .tls(step.apply(id))
                       .option(RaftSettings.ELECTION_TIMEOUT_MS, "1000")
                       .build());
           try (Store s = n.openStore()) {

@@ -95,6 +95,35 @@ final class TestPki {
         new GeneralName(GeneralName.dNSName, "localhost"));
   }
 
+  /**
+   * Issues member {@code id}'s certificate: as {@link #issue(String, Path)}, also naming the member
+   * ({@code URI:libkv://member/<id>}); its files are under {@code dir/<id>}.
+   */
+  Config.TlsFiles issueMember(String id, Path dir) {
+    return issueMember(id, dir, caFile);
+  }
+
+  /** As {@link #issueMember(String, Path)}, trusting the CAs of {@code trustFile}. */
+  Config.TlsFiles issueMember(String id, Path dir, Path trustFile) {
+    return issue(
+        "member-" + id,
+        dir.resolve(id),
+        trustFile,
+        new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+        new GeneralName(GeneralName.dNSName, "localhost"),
+        new GeneralName(GeneralName.uniformResourceIdentifier, MemberCertificates.URI_PREFIX + id));
+  }
+
+  /** Member {@code id}'s certificate naming only the host {@code dnsName} (no IP address). */
+  Config.TlsFiles issueMemberForHost(String id, Path dir, String dnsName) {
+    return issue(
+        "member-" + id,
+        dir.resolve(id),
+        caFile,
+        new GeneralName(GeneralName.dNSName, dnsName),
+        new GeneralName(GeneralName.uniformResourceIdentifier, MemberCertificates.URI_PREFIX + id));
+  }
+
   /** As {@link #issue(String, Path)}, naming only the host {@code dnsName} (no IP address). */
   Config.TlsFiles issueForHost(String cn, Path dir, String dnsName) {
     return issue(cn, dir, caFile, new GeneralName(GeneralName.dNSName, dnsName));
