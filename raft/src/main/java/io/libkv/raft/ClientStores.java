@@ -61,6 +61,14 @@ final class ClientStores {
             Runnable::run);
     List<String> eps = channel.endpoints();
     TlsProbe probe = new TlsProbe(endpoints, settings.tls);
+    if (settings.tls != null) {
+      // At an endpoint's address, only that member's certificate.
+      java.util.Map<String, String> at = new java.util.HashMap<>();
+      for (org.apache.ratis.protocol.RaftPeer p : Peers.parse(endpoints)) {
+        at.put(p.getAddress(), p.getId().toString());
+      }
+      settings.tls.knowMembers(at::get);
+    }
     long writeMs = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
     // A read retries for connectionTimeout, its last attempt may take a request timeout: waiting
     // that long reports the last attempt's failure (e.g. a TLS refusal), not a bare timeout.

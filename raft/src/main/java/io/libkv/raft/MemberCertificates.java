@@ -7,6 +7,7 @@ import java.security.cert.X509Certificate;
 import java.util.Collection;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.Function;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
@@ -99,14 +100,21 @@ final class MemberCertificates {
 
   /**
    * Wraps a trust manager so that a server (the other end of a connection this process opens) must
-   * also present a member's certificate: only members serve a cluster.
+   * also present a member's certificate, and at a member's address the certificate of that member:
+   * only members serve a cluster, each on its own address.
+   *
+   * @param memberAt the member whose address {@code host:port} is, or {@code null} if it is none
+   *     this process knows (then any member's certificate is accepted there)
    */
-  static X509ExtendedTrustManager requireMemberServers(X509ExtendedTrustManager trust) {
-    return new MemberServers(trust);
+  static X509ExtendedTrustManager requireMemberServers(
+      X509ExtendedTrustManager trust, Function<String, String> memberAt) {
+    return new MemberServers(trust, memberAt);
   }
 
-  private static void checkServer(X509Certificate[] chain, String where)
+  private static void checkServer(
+      X509Certificate[] chain, String address, Function<String, String> memberAt)
       throws CertificateException {
+    String where = address == null ? "" : " at " + address;
     if (chain == null || chain.length == 0) {
       throw new CertificateException("the server" + where + " presented no certificate");
     }
@@ -120,13 +128,29 @@ final class MemberCertificates {
               + URI_PREFIX
               + "<id>): only members serve the cluster");
     }
+    String expected = address == null ? null : memberAt.apply(address);
+    String named = memberId(chain[0]);
+    if (expected != null && !expected.equals(named)) {
+      throw new CertificateException(
+          "the server"
+              + where
+              + " presented "
+              + subject(chain[0])
+              + ", member "
+              + named
+              + "'s certificate, but that address is member "
+              + expected
+              + "'s");
+    }
   }
 
   private static final class MemberServers extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager trust;
+    private final Function<String, String> memberAt;
 
-    MemberServers(X509ExtendedTrustManager trust) {
+    MemberServers(X509ExtendedTrustManager trust, Function<String, String> memberAt) {
       this.trust = trust;
+      this.memberAt = memberAt;
     }
 
     @Override
@@ -151,14 +175,14 @@ final class MemberCertificates {
     public void checkServerTrusted(X509Certificate[] chain, String authType)
         throws CertificateException {
       trust.checkServerTrusted(chain, authType);
-      checkServer(chain, "");
+      checkServer(chain, null, memberAt);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
         throws CertificateException {
       trust.checkServerTrusted(chain, authType, socket);
-      checkServer(chain, socket == null ? "" : " at " + socket.getRemoteSocketAddress());
+      checkServer(chain, null, memberAt);
     }
 
     @Override
@@ -168,8 +192,9 @@ final class MemberCertificates {
       checkServer(
           chain,
           engine == null || engine.getPeerHost() == null
-              ? ""
-              : " at " + engine.getPeerHost() + ":" + engine.getPeerPort());
+              ? null
+              : engine.getPeerHost() + ":" + engine.getPeerPort(),
+          memberAt);
     }
 
     @Override

@@ -116,6 +116,29 @@ final class RaftMember implements AutoCloseable {
             .setOption(
                 formatted ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
             .build();
+    if (settings.tls != null) {
+      // At a member's address, only that member's certificate: the current configuration says
+      // who is where (the group given at start until the division is up).
+      settings.tls.knowMembers(this::memberAt);
+    }
+  }
+
+  /** The member whose address {@code host:port} is in this member's configuration, or null. */
+  private String memberAt(String address) {
+    List<RaftPeer> peers = new java.util.ArrayList<>();
+    try {
+      RaftConfiguration conf = server.getDivision(group.getGroupId()).getRaftConf();
+      peers.addAll(conf.getAllPeers(RaftPeerRole.FOLLOWER));
+      peers.addAll(conf.getAllPeers(RaftPeerRole.LISTENER));
+    } catch (IOException | RuntimeException e) {
+      peers.addAll(group.getPeers());
+    }
+    for (RaftPeer p : peers) {
+      if (address.equals(p.getAddress())) {
+        return p.getId().toString();
+      }
+    }
+    return null;
   }
 
   /** The group with {@code self} as a learner (Ratis listener), the others as they are. */

@@ -24,6 +24,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManager;
@@ -77,11 +79,27 @@ final class RaftTls {
   final X509ExtendedTrustManager trustManager;
   final GrpcTlsConfig grpc;
 
-  private RaftTls(Config.TlsFiles files, ReloadingTls material) {
+  private final AtomicReference<Function<String, String>> members;
+
+  private RaftTls(
+      Config.TlsFiles files,
+      ReloadingTls material,
+      AtomicReference<Function<String, String>> members) {
     this.files = files;
+    this.members = members;
     this.keyManager = material.keyManager;
     this.trustManager = material.trustManager;
     this.grpc = new GrpcTlsConfig(keyManager, trustManager, true);
+  }
+
+  /**
+   * Tells the trust manager which member serves which address, so that a server at a member's
+   * address must present that member's certificate: {@code memberAt} maps {@code host:port} to a
+   * member id, or to {@code null} for an address it does not know (any member's certificate is then
+   * accepted there). Read at each handshake; the last call wins.
+   */
+  void knowMembers(Function<String, String> memberAt) {
+    members.set(memberAt);
   }
 
   /**
@@ -137,11 +155,14 @@ final class RaftTls {
     }
     Path crlFile = crl == null ? null : Path.of(crl);
     String self = config.nodeId().orElse(null);
+    AtomicReference<Function<String, String>> members = new AtomicReference<>(address -> null);
+    Function<String, String> memberAt = address -> members.get().apply(address);
     return new RaftTls(
         f,
         new ReloadingTls(
             java.util.Arrays.asList(f.certFile(), f.keyFile(), f.caFile(), crlFile),
-            () -> load(f, crlFile, self)));
+            () -> load(f, crlFile, self, memberAt)),
+        members);
   }
 
   /**
@@ -149,9 +170,12 @@ final class RaftTls {
    *
    * @param self the member these files are for, or {@code null} for a client: a member's
    *     certificate must name it ({@link MemberCertificates})
+   * @param memberAt the member at an address {@code host:port}, or {@code null} (see {@link
+   *     #knowMembers})
    * @throws IllegalArgumentException naming the file that is missing, unreadable or unfit
    */
-  private static ReloadingTls.Material load(Config.TlsFiles f, Path crl, String self) {
+  private static ReloadingTls.Material load(
+      Config.TlsFiles f, Path crl, String self, Function<String, String> memberAt) {
     try {
       List<X509Certificate> chain = certificates(f.certFile(), "certFile");
       PrivateKey key = privateKey(f.keyFile());
@@ -169,7 +193,7 @@ final class RaftTls {
         trust = new RevokingTrustManager(trust, cas, crl);
       }
       checkSignedByCa(trust, chain, key, f);
-      trust = MemberCertificates.requireMemberServers(trust);
+      trust = MemberCertificates.requireMemberServers(trust, memberAt);
       if (!(keyManager(key, chain) instanceof X509ExtendedKeyManager keys)) {
         throw new GeneralSecurityException("the JDK's key manager is not an extended one");
       }

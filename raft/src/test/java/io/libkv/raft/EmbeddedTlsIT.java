@@ -358,13 +358,6 @@ class EmbeddedTlsIT {
     }
   }
 
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket socket =
-        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
-  }
-
   /** The certificate of a PEM file. */
   private static X509Certificate certificate(Config.TlsFiles files) throws Exception {
     try (java.io.InputStream in = Files.newInputStream(files.certFile())) {
@@ -397,23 +390,13 @@ class EmbeddedTlsIT {
   }
 
   /**
-   * A Ratis server with none of libkv's checks, as member {@code id} with {@code files}, on that
-   * member's address ({@code address} null) or on {@code address}: what a modified member, or a
-   * plain Ratis server with a stolen key, would be.
+   * A Ratis server with none of libkv's checks, on member {@code id}'s address with {@code files}:
+   * what a modified member, or a plain Ratis server with a stolen key, would be.
    */
   private static RaftServer impostor(
-      EmbeddedCluster cluster, String id, Config.TlsFiles files, Path where, String address)
-      throws Exception {
-    RaftGroup real = cluster.node(cluster.runningIds().get(0)).member().group;
-    RaftPeer peer =
-        address == null
-            ? real.getPeer(RaftPeerId.valueOf(id))
-            : RaftPeer.newBuilder().setId(id).setAddress(address).build();
-    List<RaftPeer> peers = new java.util.ArrayList<>();
-    for (RaftPeer p : real.getPeers()) {
-      peers.add(p.getId().equals(peer.getId()) ? peer : p);
-    }
-    RaftGroup group = RaftGroup.valueOf(real.getGroupId(), peers);
+      EmbeddedCluster cluster, String id, Config.TlsFiles files, Path where) throws Exception {
+    RaftGroup group = cluster.node(cluster.runningIds().get(0)).member().group;
+    RaftPeer peer = group.getPeer(RaftPeerId.valueOf(id));
     // A client's settings (no member id, so its own certificate is not checked) on a member's port.
     RaftSettings settings =
         RaftSettings.of(
@@ -463,8 +446,7 @@ class EmbeddedTlsIT {
               cluster,
               victim,
               ca.issue("client-as-member", dir.resolve("client-as-member")),
-              dir.resolve("impostor-client"),
-              null);
+              dir.resolve("impostor-client"));
       try (Store s = cluster.openStore(leader.id())) {
         EmbeddedClusterIT.waitUntil(
             () -> witness.member().peerCheck.refused() > refusedBefore,
@@ -486,23 +468,33 @@ class EmbeddedTlsIT {
       } finally {
         client.close();
       }
-      // 2. A member's certificate (the witness's) claiming to be the stopped member, from another
-      // address (on the member's own, the leader would send it the log: see SECURITY.md).
+      // 2. A member's certificate (the witness's) claiming to be the stopped member, on its
+      // address.
       long refusedThen = leader.member().peerCheck.refused();
       RaftServer other =
           impostor(
               cluster,
               victim,
               ca.issueMember(witness.id(), dir.resolve("member-as-other")),
-              dir.resolve("impostor-member"),
-              "127.0.0.1:" + freePort());
-      try {
+              dir.resolve("impostor-member"));
+      try (Store s = cluster.openStore(leader.id())) {
         EmbeddedClusterIT.waitUntil(
             () -> leader.member().peerCheck.refused() > refusedThen,
             Duration.ofSeconds(30),
             "the leader to refuse the impostor's vote requests");
         String why = leader.member().peerCheck.lastRefusal();
         assertTrue(why.contains("names member " + witness.id() + ", not " + victim), why);
+        for (int i = 0; i < 10; i++) {
+          s.put("roles/member/" + i, b("v"), null);
+        }
+        assertEquals(
+            null,
+            other
+                .getDivision(leader.member().group.getGroupId())
+                .getRaftLog()
+                .getLastEntryTermIndex(),
+            "at the stopped member's address the leader wants that member's certificate: it sent"
+                + " the impostor no entry");
       } finally {
         other.close();
       }
