@@ -1,42 +1,24 @@
 package io.libkv.raft;
 
+import io.libkv.spi.PemTls;
+import io.libkv.spi.ReloadingTls;
 import io.libkv.store.Backend;
 import io.libkv.store.CallNotSupportedException;
 import io.libkv.store.Config;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.SecureRandom;
-import java.security.Signature;
-import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
-import javax.net.ssl.X509KeyManager;
 import javax.net.ssl.X509TrustManager;
 import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mutual TLS for an embedded cluster, from {@link Config.TlsFiles}: every member and every client
@@ -70,9 +52,8 @@ import org.apache.ratis.grpc.GrpcTlsConfig;
  * </ul>
  */
 final class RaftTls {
-  private static final Pattern PEM_KEY =
-      Pattern.compile(
-          "-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END \\1PRIVATE KEY-----");
+  private static final Logger LOG = LoggerFactory.getLogger(RaftTls.class);
+  private static final String WHO = "EMBEDDED TLS";
 
   final Config.TlsFiles files;
   final X509ExtendedKeyManager keyManager;
@@ -161,7 +142,21 @@ final class RaftTls {
         f,
         new ReloadingTls(
             java.util.Arrays.asList(f.certFile(), f.keyFile(), f.caFile(), crlFile),
-            () -> load(f, crlFile, self, memberAt)),
+            () -> load(f, crlFile, self, memberAt),
+            new ReloadingTls.Listener() {
+              @Override
+              public void reloaded(List<Path> files) {
+                LOG.info("TLS files {} changed: new connections use them", files);
+              }
+
+              @Override
+              public void refused(List<Path> files, String why) {
+                LOG.warn(
+                    "TLS files {} changed but cannot be used, keeping the previous ones: {}",
+                    files,
+                    why);
+              }
+            }),
         members);
   }
 
@@ -177,161 +172,25 @@ final class RaftTls {
   private static ReloadingTls.Material load(
       Config.TlsFiles f, Path crl, String self, Function<String, String> memberAt) {
     try {
-      List<X509Certificate> chain = certificates(f.certFile(), "certFile");
-      PrivateKey key = privateKey(f.keyFile());
-      List<X509Certificate> cas = certificates(f.caFile(), "caFile");
-      checkKeyMatches(key, chain.get(0), f);
-      checkDates(chain.get(0), f.certFile());
+      List<X509Certificate> chain = PemTls.certificates(f.certFile(), "certFile", WHO);
+      PrivateKey key = PemTls.privateKey(f.keyFile(), WHO);
+      List<X509Certificate> cas = PemTls.certificates(f.caFile(), "caFile", WHO);
+      PemTls.checkKeyMatches(key, chain.get(0), f, WHO);
+      PemTls.checkDates(chain.get(0), f.certFile(), WHO);
       if (self != null) {
         MemberCertificates.checkOwn(chain.get(0), self, f.certFile());
       }
-      X509TrustManager pkix = trustManager(cas);
-      if (!(pkix instanceof X509ExtendedTrustManager trust)) {
-        throw new GeneralSecurityException("the JDK's PKIX trust manager is not an extended one");
-      }
+      X509ExtendedTrustManager trust = PemTls.trustManager(cas);
       if (crl != null) {
         trust = new RevokingTrustManager(trust, cas, crl);
       }
       checkSignedByCa(trust, chain, key, f);
       trust = MemberCertificates.requireMemberServers(trust, memberAt);
-      if (!(keyManager(key, chain) instanceof X509ExtendedKeyManager keys)) {
-        throw new GeneralSecurityException("the JDK's key manager is not an extended one");
-      }
-      return new ReloadingTls.Material(keys, trust);
+      return new ReloadingTls.Material(PemTls.keyManager(key, chain), trust);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "EMBEDDED TLS: cannot use " + f + ": " + e.getMessage(), e);
     }
-  }
-
-  private static byte[] read(Path file, String what) {
-    try {
-      return Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(
-          "EMBEDDED TLS: cannot read " + what + " " + file + ": " + e, e);
-    }
-  }
-
-  private static List<X509Certificate> certificates(Path file, String what) {
-    byte[] pem = read(file, what);
-    List<X509Certificate> out = new ArrayList<>();
-    try {
-      for (Certificate c :
-          CertificateFactory.getInstance("X.509")
-              .generateCertificates(new ByteArrayInputStream(pem))) {
-        out.add((X509Certificate) c);
-      }
-    } catch (CertificateException e) {
-      throw new IllegalArgumentException(
-          "EMBEDDED TLS: "
-              + what
-              + " "
-              + file
-              + " is not a PEM certificate file: "
-              + e.getMessage(),
-          e);
-    }
-    if (out.isEmpty()) {
-      throw new IllegalArgumentException(
-          "EMBEDDED TLS: " + what + " " + file + " holds no certificate");
-    }
-    return out;
-  }
-
-  private static PrivateKey privateKey(Path file) {
-    String pem = new String(read(file, "keyFile"), StandardCharsets.US_ASCII);
-    Matcher m = PEM_KEY.matcher(pem);
-    if (!m.find()) {
-      throw new IllegalArgumentException(
-          "EMBEDDED TLS: keyFile " + file + " holds no PEM private key");
-    }
-    if (!m.group(1).isEmpty()) {
-      throw new IllegalArgumentException(
-          "EMBEDDED TLS: keyFile "
-              + file
-              + " is a '"
-              + m.group(1)
-              + "PRIVATE KEY'; give an unencrypted PKCS#8 key ('BEGIN PRIVATE KEY'), e.g. from"
-              + " `openssl pkcs8 -topk8 -nocrypt`");
-    }
-    byte[] der = Base64.getMimeDecoder().decode(m.group(2));
-    for (String algorithm : List.of("EC", "RSA", "Ed25519", "Ed448")) {
-      try {
-        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-      } catch (GeneralSecurityException | RuntimeException e) {
-        // not this algorithm; try the next
-      }
-    }
-    throw new IllegalArgumentException(
-        "EMBEDDED TLS: keyFile " + file + " is not a PKCS#8 EC, RSA, Ed25519 or Ed448 key");
-  }
-
-  private static void checkKeyMatches(PrivateKey key, X509Certificate cert, Config.TlsFiles f)
-      throws GeneralSecurityException {
-    if (!signs(key, cert.getPublicKey())) {
-      throw new IllegalArgumentException(
-          "EMBEDDED TLS: keyFile "
-              + f.keyFile()
-              + " is not the key of the certificate in certFile "
-              + f.certFile()
-              + " ("
-              + cert.getSubjectX500Principal()
-              + ")");
-    }
-  }
-
-  private static boolean signs(PrivateKey key, PublicKey pub) throws GeneralSecurityException {
-    String alg =
-        switch (key.getAlgorithm()) {
-          case "EC" -> "SHA256withECDSA";
-          case "RSA" -> "SHA256withRSA";
-          default -> key.getAlgorithm();
-        };
-    if (!key.getAlgorithm().equals(pub.getAlgorithm())) {
-      return false;
-    }
-    byte[] probe = new byte[32];
-    new SecureRandom().nextBytes(probe);
-    Signature s = Signature.getInstance(alg);
-    s.initSign(key);
-    s.update(probe);
-    byte[] sig = s.sign();
-    Signature v = Signature.getInstance(alg);
-    v.initVerify(pub);
-    v.update(probe);
-    return v.verify(sig);
-  }
-
-  private static void checkDates(X509Certificate cert, Path file) {
-    Date now = new Date();
-    if (now.after(cert.getNotAfter()) || now.before(cert.getNotBefore())) {
-      throw new IllegalArgumentException(
-          "EMBEDDED TLS: the certificate in certFile "
-              + file
-              + " ("
-              + cert.getSubjectX500Principal()
-              + ") is valid only from "
-              + cert.getNotBefore().toInstant()
-              + " to "
-              + cert.getNotAfter().toInstant());
-    }
-  }
-
-  private static X509TrustManager trustManager(List<X509Certificate> cas)
-      throws GeneralSecurityException {
-    KeyStore ks = emptyStore();
-    for (int i = 0; i < cas.size(); i++) {
-      ks.setCertificateEntry("ca-" + i, cas.get(i));
-    }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-    tmf.init(ks);
-    for (TrustManager tm : tmf.getTrustManagers()) {
-      if (tm instanceof X509TrustManager x) {
-        return x;
-      }
-    }
-    throw new GeneralSecurityException("no X.509 trust manager");
   }
 
   /**
@@ -355,31 +214,5 @@ final class RaftTls {
               + e.getMessage(),
           e);
     }
-  }
-
-  private static X509KeyManager keyManager(PrivateKey key, List<X509Certificate> chain)
-      throws GeneralSecurityException {
-    KeyStore ks = emptyStore();
-    // In memory only: the password protects nothing, PKCS12 just wants one.
-    char[] password = "libkv".toCharArray();
-    ks.setKeyEntry("libkv", key, password, chain.toArray(new X509Certificate[0]));
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(ks, password);
-    for (KeyManager km : kmf.getKeyManagers()) {
-      if (km instanceof X509KeyManager x) {
-        return x;
-      }
-    }
-    throw new GeneralSecurityException("no X.509 key manager");
-  }
-
-  private static KeyStore emptyStore() throws GeneralSecurityException {
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try {
-      ks.load(null, null);
-    } catch (IOException e) {
-      throw new GeneralSecurityException(e);
-    }
-    return ks;
   }
 }

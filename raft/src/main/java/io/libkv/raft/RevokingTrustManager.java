@@ -25,8 +25,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * (connections already open stay open until they close).
  *
  * <p>Each CRL must be signed by a CA of the cluster's CA file: one that is not is refused when the
- * file is read. The lists are read once; {@link ReloadingTls} makes a new one when the file
- * changes. Immutable.
+ * file is read. The lists are read once; {@link io.libkv.spi.ReloadingTls} makes a new one when the
+ * file changes. Immutable.
  */
 final class RevokingTrustManager extends X509ExtendedTrustManager {
   private final X509ExtendedTrustManager trust;

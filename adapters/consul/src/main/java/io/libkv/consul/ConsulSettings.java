@@ -60,7 +60,7 @@ record ConsulSettings(
     }
     SSLContext ssl = config.sslContext().orElse(null);
     if (ssl == null && config.tlsFiles().isPresent()) {
-      ssl = PemTls.cached(config.tlsFiles().get());
+      ssl = ConsulTls.context(config.tlsFiles().get());
     }
     String header = config.option(OPT_TOKEN_HEADER).orElse("x-consul-token");
     boolean bearer;

@@ -4,6 +4,8 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.grpc.netty.GrpcSslContexts;
+import io.libkv.spi.PemTls;
+import io.libkv.spi.ReloadingTls;
 import io.libkv.store.Config;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -12,6 +14,7 @@ import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,6 +32,25 @@ final class EtcdConnector {
   private static final int MAX_INBOUND_MESSAGE_BYTES = 512 << 20;
 
   private EtcdConnector() {}
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(EtcdConnector.class);
+
+  private static final ReloadingTls.Listener LOGGED =
+      new ReloadingTls.Listener() {
+        @Override
+        public void reloaded(List<java.nio.file.Path> files) {
+          LOG.info("etcd TLS files {} changed: new connections use them", files);
+        }
+
+        @Override
+        public void refused(List<java.nio.file.Path> files, String why) {
+          LOG.warn(
+              "etcd TLS files {} changed but cannot be used, keeping the previous ones: {}",
+              files,
+              why);
+        }
+      };
 
   /** The endpoints as {@code http(s)://host:port} URIs; refuses mixed or malformed ones. */
   static List<URI> parseEndpoints(List<String> endpoints, boolean tlsConfigured) {
@@ -128,14 +150,15 @@ final class EtcdConnector {
           false);
     }
     try {
-      SslContextBuilder b = GrpcSslContexts.forClient();
+      // The JDK's TLS, whose handshakes ask the managers each time: the files' managers re-read
+      // them when they change (a certificate rotated in place serves new connections).
+      SslContextBuilder b =
+          GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK);
       if (config.tlsFiles().isPresent()) {
-        Config.TlsFiles f = config.tlsFiles().get();
-        if (f.caFile() != null) {
-          b.trustManager(f.caFile().toFile());
-        }
-        if (f.certFile() != null) {
-          b.keyManager(f.certFile().toFile(), f.keyFile().toFile());
+        PemTls.Client files = PemTls.client(config.tlsFiles().get(), "etcd TLS", LOGGED);
+        b.trustManager(files.trustManager());
+        if (files.keyManager() != null) {
+          b.keyManager(files.keyManager());
         }
       }
       return b.build();

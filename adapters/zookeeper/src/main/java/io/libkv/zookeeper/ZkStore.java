@@ -166,6 +166,29 @@ final class ZkStore implements Store {
             .connectionTimeoutMs(Math.min(settings.connectionTimeoutMs(), 1000))
             .retryPolicy(new DeadlineRetry(settings.connectionTimeoutMs()))
             .zkClientConfig(zc)
+            // Each new session first takes up rotated TLS files (ZooKeeper's client makes its TLS
+            // context once per session).
+            .zookeeperFactory(
+                new org.apache.curator.utils.ZookeeperFactory() {
+                  @Override
+                  public org.apache.zookeeper.ZooKeeper newZooKeeper(
+                      String connect, int timeoutMs, org.apache.zookeeper.Watcher w, boolean ro)
+                      throws Exception {
+                    return newZooKeeper(connect, timeoutMs, w, ro, zc);
+                  }
+
+                  @Override
+                  public org.apache.zookeeper.ZooKeeper newZooKeeper(
+                      String connect,
+                      int timeoutMs,
+                      org.apache.zookeeper.Watcher w,
+                      boolean ro,
+                      ZKClientConfig config)
+                      throws Exception {
+                    tls.refresh();
+                    return new org.apache.zookeeper.ZooKeeper(connect, timeoutMs, w, ro, config);
+                  }
+                })
             .maxCloseWaitMs(2000)
             .threadFactory(
                 r -> {

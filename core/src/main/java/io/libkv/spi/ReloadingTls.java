@@ -1,4 +1,4 @@
-package io.libkv.raft;
+package io.libkv.spi;
 
 import java.io.IOException;
 import java.net.Socket;
@@ -16,47 +16,64 @@ import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * A member's or store's TLS material that follows its files: the key manager and trust manager it
- * hands to the transport read the material made from the certificate, key, CA and revocation list
- * files, and make it again at the next handshake after one of the files changed (size or
- * modification time). A certificate rotated in place, a new CA bundle or a new revocation list thus
- * takes effect on new connections without a restart; open connections keep theirs.
+ * TLS material that follows its files: the key manager and trust manager handed to a transport read
+ * the material made from the certificate, key, CA (and, for a cluster, revocation list) files, and
+ * make it again at the next handshake after one of the files changed (size or modification time). A
+ * certificate rotated in place, a new CA bundle or a new revocation list thus takes effect on new
+ * connections without a restart; open connections keep theirs.
  *
- * <p>The new material goes through every check of the first ({@link RaftTls}): key matching the
- * certificate, dates, the certificate trusted by the CAs, the list signed by one. A set of files
- * that fails them (for instance half-written: the new key beside the old certificate) is not used:
- * the previous material stays, a warning says why, and the files are tried again when they change
- * again. Thread-safe: a handshake reads one immutable snapshot of the material.
+ * <p>The new material goes through every check of the first (the loader's: for instance the key
+ * matching the certificate, dates, the certificate trusted by the CAs). A set of files that fails
+ * them (for instance half-written: the new key beside the old certificate) is not used: the
+ * previous material stays, a warning says why, and the files are tried again when they change
+ * again. Thread-safe: a handshake reads one immutable snapshot of the material. {@link PemTls}
+ * makes the material from PEM files.
  */
-final class ReloadingTls {
-  private static final Logger LOG = LoggerFactory.getLogger(ReloadingTls.class);
+public final class ReloadingTls {
+  /** Told when changed files were taken into use, or refused (the caller logs it). */
+  public interface Listener {
+    /** The changed files are in use for new connections. */
+    void reloaded(List<Path> files);
 
-  /** What the transport uses: made from the files, checked. */
-  record Material(X509ExtendedKeyManager keys, X509ExtendedTrustManager trust) {}
+    /** The changed files cannot be used ({@code why}); the previous material stays. */
+    void refused(List<Path> files, String why);
+  }
+
+  /**
+   * What the transport uses: made from the files, checked.
+   *
+   * @param keys the key manager presenting this side's certificate, or {@code null} for none
+   * @param trust the trust manager checking the other side's certificate
+   */
+  public record Material(X509ExtendedKeyManager keys, X509ExtendedTrustManager trust) {}
 
   private record Stamp(List<String> attributes) {}
 
   private final List<Path> files;
   private final Supplier<Material> load;
+  private final Listener listener;
   private volatile Material material;
   private volatile Stamp seen;
 
-  final X509ExtendedKeyManager keyManager = new Keys();
-  final X509ExtendedTrustManager trustManager = new Trust();
+  /** Presents the current certificate; use only if the material has keys. */
+  public final X509ExtendedKeyManager keyManager = new Keys();
+
+  /** Checks the other side with the current trust. */
+  public final X509ExtendedTrustManager trustManager = new Trust();
 
   /**
    * @param files the files the material is made from (a {@code null} entry is ignored)
    * @param load makes the material from the files, throwing {@link IllegalArgumentException} if
    *     they are unfit
+   * @param listener told of each later reload or refusal (called on a handshake's thread)
    * @throws IllegalArgumentException from the first {@code load}
    */
-  ReloadingTls(List<Path> files, Supplier<Material> load) {
+  public ReloadingTls(List<Path> files, Supplier<Material> load, Listener listener) {
     this.files = files.stream().filter(Objects::nonNull).toList();
     this.load = load;
+    this.listener = Objects.requireNonNull(listener, "listener");
     Stamp before = stamp();
     this.material = load.get();
     this.seen = before;
@@ -76,7 +93,7 @@ final class ReloadingTls {
   }
 
   /** The material, made again first if a file changed since it was last made or tried. */
-  Material current() {
+  public Material current() {
     Stamp now = stamp();
     if (!now.equals(seen)) {
       synchronized (this) {
@@ -84,12 +101,9 @@ final class ReloadingTls {
           seen = now;
           try {
             material = load.get();
-            LOG.info("TLS files {} changed: new connections use them", files);
+            listener.reloaded(files);
           } catch (RuntimeException e) {
-            LOG.warn(
-                "TLS files {} changed but cannot be used, keeping the previous ones: {}",
-                files,
-                e.getMessage());
+            listener.refused(files, e.getMessage());
           }
         }
       }
