@@ -12,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -39,6 +40,29 @@ public final class ReloadingTls {
 
     /** The changed files cannot be used ({@code why}); the previous material stays. */
     void refused(List<Path> files, String why);
+
+    /**
+     * A listener that says what happened, beginning with {@code who} (e.g. {@code "etcd TLS"}): a
+     * reload to {@code info}, a refused one to {@code warn} (a logger's methods).
+     */
+    static Listener logged(String who, Consumer<String> info, Consumer<String> warn) {
+      return new Listener() {
+        @Override
+        public void reloaded(List<Path> files) {
+          info.accept(who + " files " + files + " changed: new connections use them");
+        }
+
+        @Override
+        public void refused(List<Path> files, String why) {
+          warn.accept(
+              who
+                  + " files "
+                  + files
+                  + " changed but cannot be used, keeping the previous ones: "
+                  + why);
+        }
+      };
+    }
   }
 
   /**

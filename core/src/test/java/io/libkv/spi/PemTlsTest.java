@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.store.Config;
-import java.io.InputStream;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,7 +14,6 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PemTlsTest {
-  private static final char[] PASS = "changeit".toCharArray();
+  private static final char[] PASS = SelfSigned.PASSWORD;
   private static final List<String> RELOADS = new ArrayList<>();
   private static final ReloadingTls.Listener RECORDED =
       new ReloadingTls.Listener() {
@@ -54,73 +51,17 @@ class PemTlsTest {
 
   @TempDir static Path dir;
   static KeyStore server;
-  static Config.TlsFiles serverPem;
   static Config.TlsFiles a;
   static Config.TlsFiles b;
 
   @BeforeAll
-  static void makeCertificates() throws Exception {
-    server = keytool("server");
-    serverPem = pem("server", server);
-    a = pem("client-a", keytool("client-a"));
-    b = pem("client-b", keytool("client-b"));
-  }
-
-  private static KeyStore keytool(String cn) throws Exception {
-    Path p12 = dir.resolve(cn + ".p12");
-    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-    Process p =
-        new ProcessBuilder(
-                keytool,
-                "-genkeypair",
-                "-alias",
-                "k",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=" + cn,
-                "-ext",
-                "SAN=ip:127.0.0.1",
-                "-validity",
-                "2",
-                "-keystore",
-                p12.toString(),
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                "changeit",
-                "-keypass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool: " + out);
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(p12)) {
-      ks.load(in, PASS);
-    }
-    return ks;
-  }
-
-  /** The key store's certificate and key as PEM files, trusting the server's certificate. */
-  private static Config.TlsFiles pem(String name, KeyStore ks) throws Exception {
-    Path cert = dir.resolve(name + ".pem");
-    Path key = dir.resolve(name + "-key.pem");
-    Files.writeString(cert, pem("CERTIFICATE", ks.getCertificate("k").getEncoded()));
-    Files.writeString(key, pem("PRIVATE KEY", ks.getKey("k", PASS).getEncoded()));
-    return new Config.TlsFiles(cert, key, dir.resolve("server.pem"));
-  }
-
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
+  static void makeCertificates() {
+    SelfSigned s = SelfSigned.make(dir, "server");
+    server = s.keyStore();
+    SelfSigned ca = SelfSigned.make(dir, "client-a");
+    a = new Config.TlsFiles(ca.certFile(), ca.keyFile(), s.certFile());
+    SelfSigned cb = SelfSigned.make(dir, "client-b");
+    b = new Config.TlsFiles(cb.certFile(), cb.keyFile(), s.certFile());
   }
 
   /** One handshake with a server that wants a client certificate; returns the one it was shown. */

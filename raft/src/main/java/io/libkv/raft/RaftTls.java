@@ -143,20 +143,7 @@ final class RaftTls {
         new ReloadingTls(
             java.util.Arrays.asList(f.certFile(), f.keyFile(), f.caFile(), crlFile),
             () -> load(f, crlFile, self, memberAt),
-            new ReloadingTls.Listener() {
-              @Override
-              public void reloaded(List<Path> files) {
-                LOG.info("TLS files {} changed: new connections use them", files);
-              }
-
-              @Override
-              public void refused(List<Path> files, String why) {
-                LOG.warn(
-                    "TLS files {} changed but cannot be used, keeping the previous ones: {}",
-                    files,
-                    why);
-              }
-            }),
+            ReloadingTls.Listener.logged("EMBEDDED TLS", LOG::info, LOG::warn)),
         members);
   }
 

@@ -3,8 +3,6 @@ package io.libkv.consul;
 import io.libkv.spi.PemTls;
 import io.libkv.spi.ReloadingTls;
 import io.libkv.store.Config;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLContext;
@@ -23,20 +21,7 @@ final class ConsulTls {
   private static final Map<Config.TlsFiles, SSLContext> CONTEXTS = new ConcurrentHashMap<>();
 
   private static final ReloadingTls.Listener LOGGED =
-      new ReloadingTls.Listener() {
-        @Override
-        public void reloaded(List<Path> files) {
-          LOG.info("Consul TLS files {} changed: new connections use them", files);
-        }
-
-        @Override
-        public void refused(List<Path> files, String why) {
-          LOG.warn(
-              "Consul TLS files {} changed but cannot be used, keeping the previous ones: {}",
-              files,
-              why);
-        }
-      };
+      ReloadingTls.Listener.logged("Consul TLS", LOG::info, LOG::warn);
 
   private ConsulTls() {}
 

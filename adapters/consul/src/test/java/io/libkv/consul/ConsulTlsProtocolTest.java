@@ -11,13 +11,10 @@ import io.libkv.store.Config;
 import io.libkv.store.NotReachableException;
 import io.libkv.store.Store;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -35,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConsulTlsProtocolTest {
-  static final char[] PASS = "changeit".toCharArray();
+  static final char[] PASS = io.libkv.spi.SelfSigned.PASSWORD;
 
   @TempDir static Path dir;
   static KeyStore identity;
@@ -43,55 +40,11 @@ class ConsulTlsProtocolTest {
   static Path keyPem;
 
   @BeforeAll
-  static void makeCertificate() throws Exception {
-    Path p12 = dir.resolve("agent.p12");
-    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-    Process p =
-        new ProcessBuilder(
-                keytool,
-                "-genkeypair",
-                "-alias",
-                "agent",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=127.0.0.1",
-                "-ext",
-                "SAN=ip:127.0.0.1",
-                "-validity",
-                "2",
-                "-keystore",
-                p12.toString(),
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                "changeit",
-                "-keypass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool: " + out);
-    identity = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(p12)) {
-      identity.load(in, PASS);
-    }
-    certPem = dir.resolve("cert.pem");
-    Files.writeString(certPem, pem("CERTIFICATE", identity.getCertificate("agent").getEncoded()));
-    keyPem = dir.resolve("key.pem");
-    Files.writeString(keyPem, pem("PRIVATE KEY", identity.getKey("agent", PASS).getEncoded()));
-  }
-
-  static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
+  static void makeCertificate() {
+    io.libkv.spi.SelfSigned agent = io.libkv.spi.SelfSigned.make(dir, "127.0.0.1");
+    identity = agent.keyStore();
+    certPem = agent.certFile();
+    keyPem = agent.keyFile();
   }
 
   /** The agent's context: presents the certificate and trusts it for client certificates too. */

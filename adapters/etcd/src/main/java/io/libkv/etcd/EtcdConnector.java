@@ -37,20 +37,7 @@ final class EtcdConnector {
       org.slf4j.LoggerFactory.getLogger(EtcdConnector.class);
 
   private static final ReloadingTls.Listener LOGGED =
-      new ReloadingTls.Listener() {
-        @Override
-        public void reloaded(List<java.nio.file.Path> files) {
-          LOG.info("etcd TLS files {} changed: new connections use them", files);
-        }
-
-        @Override
-        public void refused(List<java.nio.file.Path> files, String why) {
-          LOG.warn(
-              "etcd TLS files {} changed but cannot be used, keeping the previous ones: {}",
-              files,
-              why);
-        }
-      };
+      ReloadingTls.Listener.logged("etcd TLS", LOG::info, LOG::warn);
 
   /** The endpoints as {@code http(s)://host:port} URIs; refuses mixed or malformed ones. */
   static List<URI> parseEndpoints(List<String> endpoints, boolean tlsConfigured) {

@@ -5,15 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.store.Config;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.security.KeyStore;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.ClientX509Util;
@@ -28,8 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ZkTlsTest {
-  private static final char[] PASS = "changeit".toCharArray();
-
   @TempDir static Path dir;
   static Path certA;
   static Path keyA;
@@ -37,59 +31,13 @@ class ZkTlsTest {
   static Path keyB;
 
   @BeforeAll
-  static void makeCertificates() throws Exception {
-    certA = dir.resolve("a.pem");
-    keyA = dir.resolve("a-key.pem");
-    certB = dir.resolve("b.pem");
-    keyB = dir.resolve("b-key.pem");
-    write("a", certA, keyA);
-    write("b", certB, keyB);
-  }
-
-  private static void write(String cn, Path cert, Path key) throws Exception {
-    Path p12 = dir.resolve(cn + ".p12");
-    Process p =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "k",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=" + cn,
-                "-validity",
-                "2",
-                "-keystore",
-                p12.toString(),
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                "changeit",
-                "-keypass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool: " + out);
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(p12)) {
-      ks.load(in, PASS);
-    }
-    Files.writeString(cert, pem("CERTIFICATE", ks.getCertificate("k").getEncoded()));
-    Files.writeString(key, pem("PRIVATE KEY", ks.getKey("k", PASS).getEncoded()));
-  }
-
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
+  static void makeCertificates() {
+    io.libkv.spi.SelfSigned a = io.libkv.spi.SelfSigned.make(dir, "a");
+    io.libkv.spi.SelfSigned b = io.libkv.spi.SelfSigned.make(dir, "b");
+    certA = a.certFile();
+    keyA = a.keyFile();
+    certB = b.certFile();
+    keyB = b.keyFile();
   }
 
   private static Path keyStoreOf(ZkTls tls) {
