@@ -37,6 +37,11 @@ class RequestRouterIT {
     return s.getBytes(UTF_8);
   }
 
+  private static EmbeddedNode aFollower(EmbeddedCluster cluster, EmbeddedNode leader) {
+    return cluster.node(
+        cluster.runningIds().stream().filter(id -> !id.equals(leader.id())).findFirst().get());
+  }
+
   private static RequestRouter router(EmbeddedNode n) {
     return n.channel().router();
   }
@@ -49,12 +54,7 @@ class RequestRouterIT {
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
       EmbeddedNode leader = cluster.awaitLeader();
-      EmbeddedNode follower =
-          cluster.node(
-              cluster.runningIds().stream()
-                  .filter(id -> !id.equals(leader.id()))
-                  .findFirst()
-                  .get());
+      EmbeddedNode follower = aFollower(cluster, leader);
       long leaderLocal = router(leader).localAttempts();
       long leaderRemote = router(leader).remoteAttempts();
       long followerLocal = router(follower).localAttempts();
@@ -105,12 +105,7 @@ class RequestRouterIT {
     try (EmbeddedCluster cluster =
         EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
       EmbeddedNode leader = cluster.awaitLeader();
-      EmbeddedNode follower =
-          cluster.node(
-              cluster.runningIds().stream()
-                  .filter(id -> !id.equals(leader.id()))
-                  .findFirst()
-                  .get());
+      EmbeddedNode follower = aFollower(cluster, leader);
       try (Store s = follower.openStore()) {
         for (int i = 0; i < 300; i++) {
           KVPair put =
