@@ -1,5 +1,6 @@
 package io.libkv.bench;
 
+import io.libkv.spi.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -306,33 +307,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  /** Parses {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h} or ISO-8601 ({@code PT30S}). */
+  /** Reads a duration flag with the project's one duration reader ({@link Durations#parse}). */
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
-      return parseDuration(value);
-    }
-  }
-
-  static Duration parseDuration(String value) {
-    String v = value.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (v.startsWith("pt") || v.startsWith("p")) {
-        return Duration.parse(value.trim().toUpperCase(Locale.ROOT));
-      }
-      if (v.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-      }
-      long n = Long.parseLong(v.substring(0, v.length() - 1));
-      return switch (v.charAt(v.length() - 1)) {
-        case 's' -> Duration.ofSeconds(n);
-        case 'm' -> Duration.ofMinutes(n);
-        case 'h' -> Duration.ofHours(n);
-        default -> Duration.ofSeconds(Long.parseLong(v));
-      };
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          "bad duration '" + value + "': use e.g. 500ms, 30s, 2m, 1h or PT30S", e);
+      return Durations.parse(value);
     }
   }
 }

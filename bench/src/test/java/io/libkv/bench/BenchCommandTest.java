@@ -17,15 +17,16 @@ import picocli.CommandLine;
 class BenchCommandTest {
 
   @Test
-  void parsesDurations() {
-    assertEquals(Duration.ofMillis(500), BenchCommand.parseDuration("500ms"));
-    assertEquals(Duration.ofSeconds(30), BenchCommand.parseDuration("30s"));
-    assertEquals(Duration.ofMinutes(2), BenchCommand.parseDuration("2m"));
-    assertEquals(Duration.ofHours(1), BenchCommand.parseDuration("1h"));
-    assertEquals(Duration.ofSeconds(7), BenchCommand.parseDuration("PT7S"));
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> BenchCommand.parseDuration("soon"));
-    assertTrue(e.getMessage().contains("soon"));
+  void durationFlagsTakeTheProjectsDurationNotation() {
+    BenchCommand c = new BenchCommand();
+    new CommandLine(c).parseArgs("--duration", "1m30s", "--warmup", "PT7S");
+    assertEquals(Duration.ofSeconds(90), c.duration);
+    assertEquals(Duration.ofSeconds(7), c.warmup);
+    CommandLine.ParameterException e =
+        assertThrows(
+            CommandLine.ParameterException.class,
+            () -> new CommandLine(new BenchCommand()).parseArgs("--duration", "soon"));
+    assertTrue(e.getMessage().contains("soon"), e.getMessage());
   }
 
   @Test

@@ -59,7 +59,7 @@ class KvCommandLmdbTest extends KvCommandSuite {
         "--data-dir",
         dir,
         "k");
-    assertUsage("not a duration", "kv", "get", "--backend", "lmdb", "--timeout", "soon", "k");
+    assertUsage("bad duration 'soon'", "kv", "get", "--backend", "lmdb", "--timeout", "soon", "k");
     assertUsage(
         "go together",
         "kv",

@@ -1,5 +1,6 @@
 package io.libkv.jepsen;
 
+import io.libkv.spi.Durations;
 import io.libkv.store.Backend;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -186,29 +187,11 @@ public final class JepsenCommand implements Callable<Integer> {
         5000);
   }
 
-  /** Parses {@code 500ms}, {@code 90s}, {@code 2m}, {@code 1h}, or ISO-8601 {@code PT90S}. */
+  /** Reads a duration flag with the project's one duration reader ({@link Durations#parse}). */
   static final class DurationConverter implements ITypeConverter<Duration> {
     @Override
     public Duration convert(String v) {
-      String t = v.trim().toLowerCase(Locale.ROOT);
-      try {
-        if (t.startsWith("pt")) {
-          return Duration.parse(t.toUpperCase(Locale.ROOT));
-        }
-        if (t.endsWith("ms")) {
-          return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-        }
-        long n = Long.parseLong(t.substring(0, t.length() - 1));
-        return switch (t.charAt(t.length() - 1)) {
-          case 's' -> Duration.ofSeconds(n);
-          case 'm' -> Duration.ofMinutes(n);
-          case 'h' -> Duration.ofHours(n);
-          default -> throw new IllegalArgumentException("unit");
-        };
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException(
-            "bad duration '" + v + "': use e.g. 500ms, 120s, 2m, 1h or PT2M", e);
-      }
+      return Durations.parse(v);
     }
   }
 }

@@ -117,7 +117,7 @@ record ConsulSettings(
       return dflt;
     }
     try {
-      return ConsulDurations.parse(v.get());
+      return io.libkv.spi.Durations.parse(v.get());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           name + " must be a duration like 500ms, 10s or 2m, was " + v.get(), e);
