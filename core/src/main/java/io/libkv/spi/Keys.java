@@ -1,6 +1,7 @@
 package io.libkv.spi;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
 import java.util.Objects;
 
 /**
@@ -14,6 +15,28 @@ import java.util.Objects;
 public final class Keys {
   /** The longest key accepted, in UTF-8 bytes. */
   public static final int MAX_KEY_BYTES = 511;
+
+  /**
+   * The order keys are listed in on every backend: UTF-8 byte order, which is Unicode code point
+   * order (LMDB's and etcd's own order; Java's {@code String.compareTo} differs from it for
+   * characters beyond U+FFFF).
+   */
+  public static final Comparator<String> ORDER = Keys::compare;
+
+  private static int compare(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
+  }
 
   private Keys() {}
 

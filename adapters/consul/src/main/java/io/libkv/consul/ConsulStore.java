@@ -365,7 +365,7 @@ final class ConsulStore implements Store {
         out.add(e.toPair());
       }
     }
-    out.sort(Comparator.comparing(KVPair::key));
+    out.sort(Comparator.comparing(KVPair::key, io.libkv.spi.Keys.ORDER));
     return out;
   }
 

@@ -61,7 +61,7 @@ final class EtcdStore implements Store {
   static final String INTERNAL_PREFIX = "\u0000libkv/locks/";
 
   /** Keys in the order etcd sorts them: by UTF-8 bytes, which is code point order. */
-  static final Comparator<String> KEY_ORDER = EtcdStore::compareCodePoints;
+  static final Comparator<String> KEY_ORDER = io.libkv.spi.Keys.ORDER;
 
   private static final int KEY_WATCH_CAPACITY = 4096;
 
@@ -532,20 +532,5 @@ final class EtcdStore implements Store {
     } catch (Exception | LinkageError e) {
       // Closing is best effort: a lease left behind expires on its own.
     }
-  }
-
-  private static int compareCodePoints(String a, String b) {
-    int i = 0;
-    int j = 0;
-    while (i < a.length() && j < b.length()) {
-      int ca = a.codePointAt(i);
-      int cb = b.codePointAt(j);
-      if (ca != cb) {
-        return Integer.compare(ca, cb);
-      }
-      i += Character.charCount(ca);
-      j += Character.charCount(cb);
-    }
-    return Integer.compare(a.length() - i, b.length() - j);
   }
 }

@@ -338,6 +338,23 @@ public abstract class StoreConformanceSuite {
   // libkv testutils: list, deleteTree
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Keys sort by code point (UTF-8 byte order) on every backend, which differs from Java's {@code
+   * String} order for a character beyond U+FFFF against one in U+E000..U+FFFF.
+   */
+  @Test
+  void listSortsKeysByCodePoint() {
+    String dir = key("testListOrder");
+    String privateUse = dir + "/\uE000";
+    String emoji = dir + "/\uD83D\uDE00"; // U+1F600
+    String ascii = dir + "/z";
+    store().put(emoji, b("emoji"), null);
+    store().put(privateUse, b("private use"), null);
+    store().put(ascii, b("ascii"), null);
+    assertEquals(
+        List.of(ascii, privateUse, emoji), store().list(dir).stream().map(KVPair::key).toList());
+  }
+
   @Test
   void listReturnsEveryDescendantSortedWithFullKeys() {
     String parent = key("testList");

@@ -4,29 +4,11 @@ import io.libkv.spi.Keys;
 import io.libkv.spi.WatchQueue;
 import io.libkv.store.KVPair;
 import io.libkv.store.StoreException;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** The subscribers {@link EngineStore} registers with its {@link WatchHub}. Hub thread only. */
 final class Subscriptions {
-  /** UTF-8 byte order (= code point order), the order LMDB lists keys in. */
-  static final Comparator<String> UTF8_ORDER =
-      (a, b) -> {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-          int ca = a.codePointAt(i);
-          int cb = b.codePointAt(j);
-          if (ca != cb) {
-            return Integer.compare(ca, cb);
-          }
-          i += Character.charCount(ca);
-          j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
-      };
-
   private Subscriptions() {}
 
   /** A key watch: the current pair or the replayed history first, then every change. */

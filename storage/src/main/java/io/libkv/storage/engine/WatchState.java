@@ -52,7 +52,7 @@ final class WatchState {
    */
   static final class Tree {
     private final String directory;
-    private final TreeMap<String, KVPair> state = new TreeMap<>(Subscriptions.UTF8_ORDER);
+    private final TreeMap<String, KVPair> state = new TreeMap<>(io.libkv.spi.Keys.ORDER);
     private boolean dirty;
     private long dirtyRevision;
 
