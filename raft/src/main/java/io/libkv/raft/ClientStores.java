@@ -56,7 +56,7 @@ final class ClientStores {
             settings,
             CommandCodec::encodeCommands,
             CommandCodec::decodeResults,
-            EmbeddedNode::sizeOf,
+            io.libkv.storage.engine.CommandCodec::encodedLength,
             null,
             Runnable::run);
     List<String> eps = channel.endpoints();

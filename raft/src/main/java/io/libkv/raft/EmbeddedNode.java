@@ -148,7 +148,7 @@ public final class EmbeddedNode implements AutoCloseable {
               settings,
               CommandCodec::encodeCommands,
               CommandCodec::decodeResults,
-              EmbeddedNode::sizeOf,
+              io.libkv.storage.engine.CommandCodec::encodedLength,
               applied::await,
               redrain);
       h = new WatchHub(engine, id);
@@ -488,16 +488,6 @@ public final class EmbeddedNode implements AutoCloseable {
           what,
           probe);
     }
-  }
-
-  static int sizeOf(Command c) {
-    if (c instanceof Command.Put p) {
-      return 32 + p.key().length() * 3 + p.value().length;
-    }
-    if (c instanceof Command.CasPut p) {
-      return 40 + p.key().length() * 3 + p.value().length;
-    }
-    return 64;
   }
 
   RaftMember member() {

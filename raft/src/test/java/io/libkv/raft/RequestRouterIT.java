@@ -227,7 +227,7 @@ class RequestRouterIT {
               RaftSettings.of(config),
               io.libkv.storage.engine.CommandCodec::encodeCommands,
               io.libkv.storage.engine.CommandCodec::decodeResults,
-              EmbeddedNode::sizeOf,
+              io.libkv.storage.engine.CommandCodec::encodedLength,
               null,
               Runnable::run);
       try (Store writer = leader.openStore();

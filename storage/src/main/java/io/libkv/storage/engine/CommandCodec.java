@@ -93,6 +93,40 @@ public final class CommandCodec {
     return out;
   }
 
+  /** Bytes of a batch's header (format version, kind, count), before its commands. */
+  public static final int BATCH_HEADER_BYTES = 6;
+
+  /**
+   * The exact number of bytes {@code c} takes in an encoded batch (the batch adds {@link
+   * #BATCH_HEADER_BYTES} once): what a caller bounding an entry's size counts, without encoding.
+   */
+  public static int encodedLength(Command c) {
+    if (c instanceof Command.Put p) {
+      return 1 + str(p.key()) + 4 + p.value().length + 16;
+    } else if (c instanceof Command.CasPut p) {
+      return 1 + str(p.key()) + 4 + p.value().length + 24;
+    } else if (c instanceof Command.Delete d) {
+      return 1 + str(d.key());
+    } else if (c instanceof Command.CasDelete d) {
+      return 1 + str(d.key()) + 8;
+    } else if (c instanceof Command.DeleteTree d) {
+      return 1 + str(d.directory());
+    } else if (c instanceof Command.LeaseGrant) {
+      return 1 + 16;
+    } else if (c instanceof Command.LeaseKeepAlive || c instanceof Command.LeaseRevoke) {
+      return 1 + 8;
+    } else if (c instanceof Command.LockEnqueue q) {
+      return 1 + str(q.queuePrefix()) + 8;
+    } else if (c instanceof Command.Refused f) {
+      return 1 + str(f.reason());
+    }
+    throw new IllegalArgumentException("unknown command " + c);
+  }
+
+  private static int str(String s) {
+    return 4 + io.libkv.spi.Keys.utf8Length(s);
+  }
+
   private static void writeCommand(Writer w, Command c) {
     if (c instanceof Command.Put p) {
       w.u8(1).str(p.key()).bytes(p.value()).i64(p.leaseId()).i64(p.ttlMillis());

@@ -76,6 +76,23 @@ class CommandCodecTest {
   }
 
   @Test
+  void theEncodedLengthIsExactForEveryCommand() {
+    int total = CommandCodec.BATCH_HEADER_BYTES;
+    for (Command c : ALL_COMMANDS) {
+      assertEquals(
+          CommandCodec.encodeCommand(c).length - CommandCodec.BATCH_HEADER_BYTES,
+          CommandCodec.encodedLength(c),
+          c.toString());
+      total += CommandCodec.encodedLength(c);
+    }
+    assertEquals(CommandCodec.encodeCommands(ALL_COMMANDS).length, total);
+    Command wide = new Command.Put("k/é/日/\uD83D\uDE00", new byte[300], 0, 0);
+    assertEquals(
+        CommandCodec.encodeCommand(wide).length - CommandCodec.BATCH_HEADER_BYTES,
+        CommandCodec.encodedLength(wide));
+  }
+
+  @Test
   void everyResultRoundTrips() {
     byte[] bytes = CommandCodec.encodeResults(ALL_RESULTS);
     assertEquals(ALL_RESULTS, CommandCodec.decodeResults(bytes));
