@@ -1,7 +1,7 @@
 package io.libkv.cli;
 
 import io.libkv.raft.EmbeddedNode;
-import io.libkv.store.Config;
+import io.libkv.raft.NodeOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -89,21 +89,17 @@ final class NodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Config.Builder cb = Config.builder().nodeId(id).dataDir(dataDir);
-    options.forEach(cb::option);
-    if (tlsCert != null || tlsKey != null || tlsCa != null) {
-      if (tlsCert == null || tlsKey == null || tlsCa == null) {
-        throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--tls-cert, --tls-key and --tls-ca go together");
-      }
-      cb.tls(new Config.TlsFiles(tlsCert, tlsKey, tlsCa));
+    NodeOptions launch;
+    try {
+      launch = NodeOptions.of(id, peers, dataDir, join, options, tlsCert, tlsKey, tlsCa);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--metrics-port must be 0..65535, was " + metricsPort);
     }
-    Config config = cb.build();
-    EmbeddedNode node = join ? EmbeddedNode.join(peers, config) : EmbeddedNode.start(peers, config);
+    EmbeddedNode node = launch.start();
     MetricsServer metrics = null;
     try {
       if (metricsPort != null) {

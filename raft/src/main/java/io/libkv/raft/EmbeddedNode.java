@@ -520,43 +520,10 @@ public final class EmbeddedNode implements AutoCloseable {
    * Runs one member until the process is stopped: {@code --id ID --peers
    * ID=HOST:PORT,ID=HOST:PORT,... --data-dir DIR [--join] [--option NAME=VALUE]... [--tls-cert
    * CERT.pem --tls-key KEY.pem --tls-ca CA.pem]} (the three TLS files switch on mutual TLS, as
-   * {@link Config.TlsFiles}).
+   * {@link Config.TlsFiles}; read by {@link NodeOptions#parse}).
    */
   public static void main(String[] args) throws InterruptedException {
-    Config.Builder cb = Config.builder();
-    List<String> peers = null;
-    boolean join = false;
-    Path tlsCert = null;
-    Path tlsKey = null;
-    Path tlsCa = null;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--id" -> cb.nodeId(value(args, ++i, a));
-        case "--peers" -> peers = List.of(value(args, ++i, a).split(","));
-        case "--data-dir" -> cb.dataDir(Path.of(value(args, ++i, a)));
-        case "--join" -> join = true;
-        case "--tls-cert" -> tlsCert = Path.of(value(args, ++i, a));
-        case "--tls-key" -> tlsKey = Path.of(value(args, ++i, a));
-        case "--tls-ca" -> tlsCa = Path.of(value(args, ++i, a));
-        case "--option" -> {
-          String kv = value(args, ++i, a);
-          int eq = kv.indexOf('=');
-          if (eq <= 0) {
-            throw new IllegalArgumentException("--option needs NAME=VALUE, got " + kv);
-          }
-          cb.option(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-        default -> throw new IllegalArgumentException("unknown argument " + a);
-      }
-    }
-    if (peers == null) {
-      throw new IllegalArgumentException("--peers is required");
-    }
-    if (tlsCert != null || tlsKey != null || tlsCa != null) {
-      cb.tls(new Config.TlsFiles(tlsCert, tlsKey, tlsCa));
-    }
-    EmbeddedNode node = join ? join(peers, cb.build()) : start(peers, cb.build());
+    EmbeddedNode node = NodeOptions.parse(args).start();
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "libkv-node-shutdown"));
     System.out.println("libkv node " + node.endpoint() + " running, data in " + node.dataDir());
     node.awaitStop();
@@ -566,12 +533,5 @@ public final class EmbeddedNode implements AutoCloseable {
       System.exit(1);
     }
     node.awaitClose();
-  }
-
-  private static String value(String[] args, int i, String flag) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(flag + " needs a value");
-    }
-    return args[i];
   }
 }
