@@ -91,7 +91,7 @@ final class EngineState implements ReplicatedState {
     List<Command> out = new ArrayList<>(commands.size());
     int refused = 0;
     for (Command c : commands) {
-      if (addsData(c)) {
+      if (c.addsData()) {
         out.add(new Command.Refused(reason));
         refused++;
       } else {
@@ -102,14 +102,6 @@ final class EngineState implements ReplicatedState {
       return null;
     }
     return new Refusal(CommandCodec.encodeCommands(out), refused == commands.size());
-  }
-
-  /** Whether applying {@code c} can make the data larger (what a low disk refuses). */
-  static boolean addsData(Command c) {
-    return c instanceof Command.Put
-        || c instanceof Command.CasPut
-        || c instanceof Command.LeaseGrant
-        || c instanceof Command.LockEnqueue;
   }
 
   private static void userKey(String key) {

@@ -32,6 +32,18 @@ public sealed interface Command
         Command.Refused {
 
   /**
+   * Whether applying this command can make the stored data larger: a put, a CAS put, a new lease or
+   * a lock's place in a queue. What a full map, a low disk or a data cap refuses; everything else
+   * (deletes, lease renewals and revocations) must still work then, to free space.
+   */
+  default boolean addsData() {
+    return this instanceof Put
+        || this instanceof CasPut
+        || this instanceof LeaseGrant
+        || this instanceof LockEnqueue;
+  }
+
+  /**
    * Stores a value, unconditionally.
    *
    * @param key the key

@@ -414,11 +414,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
       if (c instanceof Command.Refused r) {
         return new CommandResult.Failed(r.reason());
       }
-      if (full
-          && (c instanceof Command.Put
-              || c instanceof Command.CasPut
-              || c instanceof Command.LeaseGrant
-              || c instanceof Command.LockEnqueue)) {
+      if (full && c.addsData()) {
         return new CommandResult.Failed(fullMessage());
       }
       if (c instanceof Command.Put p) {
