@@ -69,9 +69,7 @@ final class ClientStores {
       }
       settings.tls.knowMembers(at::get);
     }
-    long writeMs = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
-    // A read retries for connectionTimeout, its last attempt may take a request timeout: waiting
-    // that long reports the last attempt's failure (e.g. a TLS refusal), not a bare timeout.
+    long writeMs = settings.callWaitMs();
     Duration readWait = Duration.ofMillis(writeMs);
     boolean linearizable = settings.linearizableReads;
     // A reply holds up to one value per get: bound the batch so that the reply stays far under

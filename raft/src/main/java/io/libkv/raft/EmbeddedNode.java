@@ -455,7 +455,7 @@ public final class EmbeddedNode implements AutoCloseable {
     if (f != null) {
       return CompletableFuture.failedFuture(new StoreException(f.getMessage(), f));
     }
-    long ms = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
+    long ms = settings.callWaitMs();
     return bounded(
         ch.write(cmd).orTimeout(ms, TimeUnit.MILLISECONDS), ch.endpoints(), "write " + cmd, probe);
   }
@@ -470,9 +470,7 @@ public final class EmbeddedNode implements AutoCloseable {
   }
 
   private <T> T await(CompletableFuture<T> f, String what) {
-    // The barrier retries for connectionTimeout and its last attempt may take a request timeout:
-    // waiting that long reports the last attempt's failure (e.g. a TLS refusal), not a timeout.
-    long ms = settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
+    long ms = settings.callWaitMs();
     try {
       return f.get(ms, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {

@@ -162,7 +162,7 @@ public final class EmbeddedSnapshots {
   }
 
   static long waitMs(RaftSettings settings) {
-    return settings.connectionTimeout.toMillis() + settings.requestTimeoutMs;
+    return settings.callWaitMs();
   }
 
   private static boolean isEmptyDir(Path dir) {

@@ -207,6 +207,15 @@ final class RaftSettings {
     return p;
   }
 
+  /**
+   * How long a store's call waits for the group at most: a call is retried for the connection
+   * timeout and its last attempt may take a request timeout, so waiting that long reports the last
+   * attempt's failure (for example a TLS refusal), not a bare timeout.
+   */
+  long callWaitMs() {
+    return connectionTimeout.toMillis() + requestTimeoutMs;
+  }
+
   /** The properties shared by servers and clients: transport and timeouts. */
   RaftProperties clientProperties() {
     RaftProperties p = new RaftProperties();
