@@ -709,7 +709,7 @@ final class ZkStore implements Store {
       }
       level = next;
     }
-    out.sort(Comparator.comparing(KVPair::key));
+    out.sort(Comparator.comparing(KVPair::key, io.libkv.spi.Keys.ORDER));
     return out;
   }
 
