@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.broadcast.BroadcastReceiver;
 
@@ -38,7 +39,7 @@ abstract class BroadcastWatch<T> implements Watch<T> {
   final String key;
   final boolean prefix;
   private final int capacity;
-  private final Runnable onClose;
+  private final Consumer<BroadcastWatch<?>> onClose;
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<T> ready;
   private final Set<Thread> waiters = ConcurrentHashMap.newKeySet();
@@ -56,7 +57,8 @@ abstract class BroadcastWatch<T> implements Watch<T> {
    * @param key the watched key, or for a tree watch the directory
    * @param prefix whether this is a tree watch
    */
-  BroadcastWatch(WatchHub hub, String key, boolean prefix, int capacity, Runnable onClose) {
+  BroadcastWatch(
+      WatchHub hub, String key, boolean prefix, int capacity, Consumer<BroadcastWatch<?>> onClose) {
     this.hub = hub;
     this.key = key;
     this.prefix = prefix;
@@ -308,7 +310,7 @@ abstract class BroadcastWatch<T> implements Watch<T> {
     }
     closed = true;
     wake();
-    onClose.run();
+    onClose.accept(this);
     if (lock.tryLock()) {
       try {
         ready.clear();
@@ -336,7 +338,12 @@ abstract class BroadcastWatch<T> implements Watch<T> {
     /**
      * @param afterIndex replay every change after this revision first, or -1 for the current pair
      */
-    Key(WatchHub hub, String key, long afterIndex, int capacity, Runnable onClose) {
+    Key(
+        WatchHub hub,
+        String key,
+        long afterIndex,
+        int capacity,
+        Consumer<BroadcastWatch<?>> onClose) {
       super(hub, key, false, capacity, onClose);
       this.keyBytes = ChangeBroadcast.utf8(key);
       this.afterIndex = afterIndex;
@@ -381,7 +388,7 @@ abstract class BroadcastWatch<T> implements Watch<T> {
     private final byte[] prefixBytes;
     private final WatchState.Tree state;
 
-    Tree(WatchHub hub, String directory, int capacity, Runnable onClose) {
+    Tree(WatchHub hub, String directory, int capacity, Consumer<BroadcastWatch<?>> onClose) {
       super(hub, directory, true, capacity, onClose);
       this.prefixBytes = ChangeBroadcast.utf8(directory + "/");
       this.state = new WatchState.Tree(directory);

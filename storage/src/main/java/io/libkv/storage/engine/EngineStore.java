@@ -346,17 +346,11 @@ public final class EngineStore implements AsyncStore {
     requireOpen();
     int capacity = afterIndex < 0 ? KEY_WATCH_CAPACITY : RESUMED_WATCH_CAPACITY;
     if (hub.hasBroadcast()) {
-      BroadcastWatch<?>[] self = new BroadcastWatch<?>[1];
-      BroadcastWatch.Key w =
-          new BroadcastWatch.Key(hub, k, afterIndex, capacity, () -> forget(self[0]));
-      self[0] = w;
-      return open(w);
+      return open(new BroadcastWatch.Key(hub, k, afterIndex, capacity, this::forget));
     }
-    Subscriptions.KeyWatch[] sub = new Subscriptions.KeyWatch[1];
-    WatchQueue<KVPair> q = new WatchQueue<>(k, capacity, () -> release(sub[0]));
-    sub[0] = new Subscriptions.KeyWatch(k, afterIndex, q);
-    register(sub[0], q);
-    return q;
+    Subscriptions.KeyWatch sub = new Subscriptions.KeyWatch(k, afterIndex, capacity, this::release);
+    register(sub, sub.queue);
+    return sub.queue;
   }
 
   @Override
@@ -364,18 +358,12 @@ public final class EngineStore implements AsyncStore {
     String d = Keys.normalizeDirectory(directory);
     requireOpen();
     if (hub.hasBroadcast()) {
-      BroadcastWatch<?>[] self = new BroadcastWatch<?>[1];
-      BroadcastWatch.Tree w =
-          new BroadcastWatch.Tree(hub, d, TREE_WATCH_CAPACITY, () -> forget(self[0]));
-      self[0] = w;
-      return open(w);
+      return open(new BroadcastWatch.Tree(hub, d, TREE_WATCH_CAPACITY, this::forget));
     }
-    Subscriptions.TreeWatch[] sub = new Subscriptions.TreeWatch[1];
-    WatchQueue<List<KVPair>> q =
-        new WatchQueue<>(d + "/", TREE_WATCH_CAPACITY, () -> release(sub[0]));
-    sub[0] = new Subscriptions.TreeWatch(d, q);
-    register(sub[0], q);
-    return q;
+    Subscriptions.TreeWatch sub =
+        new Subscriptions.TreeWatch(d, TREE_WATCH_CAPACITY, this::release);
+    register(sub, sub.queue);
+    return sub.queue;
   }
 
   /**

@@ -6,6 +6,7 @@ import io.libkv.store.KVPair;
 import io.libkv.store.StoreException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /** The subscribers {@link EngineStore} registers with its {@link WatchHub}. Hub thread only. */
 final class Subscriptions {
@@ -17,10 +18,14 @@ final class Subscriptions {
     private final long afterIndex;
     private final WatchState.Key state;
 
-    KeyWatch(String key, long afterIndex, WatchQueue<KVPair> queue) {
+    /**
+     * @param onClose given this watch when its queue is closed (the caller's first close), to
+     *     unsubscribe it
+     */
+    KeyWatch(String key, long afterIndex, int capacity, Consumer<WatchHub.Subscription> onClose) {
       super(key, false);
       this.afterIndex = afterIndex;
-      this.queue = queue;
+      this.queue = new WatchQueue<>(key, capacity, () -> onClose.accept(this));
       this.state = new WatchState.Key(key);
     }
 
@@ -68,9 +73,13 @@ final class Subscriptions {
     final WatchQueue<List<KVPair>> queue;
     private final WatchState.Tree state;
 
-    TreeWatch(String directory, WatchQueue<List<KVPair>> queue) {
+    /**
+     * @param onClose given this watch when its queue is closed (the caller's first close), to
+     *     unsubscribe it
+     */
+    TreeWatch(String directory, int capacity, Consumer<WatchHub.Subscription> onClose) {
       super(directory, true);
-      this.queue = queue;
+      this.queue = new WatchQueue<>(directory + "/", capacity, () -> onClose.accept(this));
       this.state = new WatchState.Tree(directory);
     }
 
