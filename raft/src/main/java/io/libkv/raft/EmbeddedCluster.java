@@ -338,7 +338,8 @@ public final class EmbeddedCluster implements AutoCloseable {
    */
   private static <T> void forEachInParallel(List<T> items, java.util.function.Consumer<T> action) {
     List<Thread> threads = new ArrayList<>();
-    RuntimeException[] failure = new RuntimeException[1];
+    java.util.concurrent.atomic.AtomicReference<RuntimeException> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
     for (T item : items) {
       Thread t =
           new Thread(
@@ -346,11 +347,7 @@ public final class EmbeddedCluster implements AutoCloseable {
                 try {
                   action.accept(item);
                 } catch (RuntimeException e) {
-                  synchronized (failure) {
-                    if (failure[0] == null) {
-                      failure[0] = e;
-                    }
-                  }
+                  failure.compareAndSet(null, e);
                 }
               },
               "libkv-cluster-" + item);
@@ -371,10 +368,8 @@ public final class EmbeddedCluster implements AutoCloseable {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
-    synchronized (failure) {
-      if (failure[0] != null) {
-        throw failure[0];
-      }
+    if (failure.get() != null) {
+      throw failure.get();
     }
   }
 
