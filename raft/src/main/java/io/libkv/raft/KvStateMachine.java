@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -70,6 +71,7 @@ final class KvStateMachine extends BaseStateMachine {
 
   private final ReplicatedState state;
   private final Consumer<Boolean> onLeadership;
+  private final LongConsumer onCommitted;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final DiskGuard disk;
   private final String where;
@@ -92,19 +94,26 @@ final class KvStateMachine extends BaseStateMachine {
    *     applied its term's first entry), {@code false} when it stops being one
    */
   KvStateMachine(ReplicatedState state, Consumer<Boolean> onLeadership) {
-    this(state, onLeadership, DiskGuard.OFF, "this member");
+    this(state, onLeadership, index -> {}, DiskGuard.OFF, "this member");
   }
 
   /**
    * @param state the member's data, owned by the caller
    * @param onLeadership as above
+   * @param onCommitted told on the leader, on Ratis' apply thread, the index of each entry it has
+   *     applied (so committed); must not block
    * @param disk the leader's low-disk check
    * @param where names the member and its data directory, for messages
    */
   KvStateMachine(
-      ReplicatedState state, Consumer<Boolean> onLeadership, DiskGuard disk, String where) {
+      ReplicatedState state,
+      Consumer<Boolean> onLeadership,
+      LongConsumer onCommitted,
+      DiskGuard disk,
+      String where) {
     this.state = state;
     this.onLeadership = onLeadership;
+    this.onCommitted = onCommitted;
     this.disk = disk;
     this.where = where;
   }
@@ -286,6 +295,7 @@ final class KvStateMachine extends BaseStateMachine {
     updateLastAppliedTermIndex(entry.getTerm(), index);
     if (leading) {
       StageTrace.mark(StageTrace.Stage.APPLIED, index);
+      onCommitted.accept(index);
     }
     return CompletableFuture.completedFuture(reply);
   }

@@ -46,6 +46,8 @@ final class RaftMember implements AutoCloseable {
   final KvStateMachine stateMachine;
   final RaftServer server;
   final ReadIndexRounds reads;
+  // Tells followers each commit soon after it (no per-commit metadata entry: RaftSettings).
+  private final CommitAnnouncer commits;
   // Who may make peer calls to this member, with TLS; null without.
   final PeerCertificateCheck peerCheck;
   private final List<Consumer<Boolean>> leadershipListeners = new CopyOnWriteArrayList<>();
@@ -64,6 +66,7 @@ final class RaftMember implements AutoCloseable {
     this.dataDir = dataDir;
     this.state = state;
     this.reads = new ReadIndexRounds(settings.electionTimeoutMs);
+    this.commits = new CommitAnnouncer(reads::appenders, self.getId().toString());
     Path raftDir = dataDir.resolve("raft");
     OwnerOnly.createDirectories(raftDir);
     DiskGuard disk =
@@ -77,6 +80,7 @@ final class RaftMember implements AutoCloseable {
         new KvStateMachine(
             state,
             this::onLeadership,
+            commits::committed,
             disk,
             "member " + self.getId() + " (data directory " + dataDir + ")");
     stateMachine.reportWith(() -> MemberReportCodec.encode(report()));
@@ -471,6 +475,7 @@ final class RaftMember implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       LOG.warn("closing Raft server {} failed", self.getId(), e);
     } finally {
+      commits.close();
       state.close();
     }
   }

@@ -328,6 +328,12 @@ final class ReadIndexRounds {
                         .build());
   }
 
+  /** The log appenders of the current leadership, one per follower (empty before any). */
+  Collection<LogAppender> appenders() {
+    Leadership l = current;
+    return l == null ? List.of() : l.appenders.values();
+  }
+
   private static boolean needsConfirmation(RaftClientRequest request) {
     return request.is(RaftClientRequestProto.TypeCase.READ)
         && !request.getType().getRead().getPreferNonLinearizable();

@@ -60,7 +60,9 @@ class KvStateMachineLowDiskTest {
     DiskGuard.simulatedUsableBytes = d -> d.startsWith(dir) ? usable.get() : Long.MAX_VALUE;
     DiskGuard guard =
         new DiskGuard("n1", List.of(dir.resolve("raft"), dir.resolve("kv")), MIN_FREE, 0, () -> 0);
-    machine = new KvStateMachine(new EngineState(engine), l -> {}, guard, "member n1 (test)");
+    machine =
+        new KvStateMachine(
+            new EngineState(engine), l -> {}, index -> {}, guard, "member n1 (test)");
   }
 
   @AfterEach
@@ -190,7 +192,9 @@ class KvStateMachineLowDiskTest {
   void aDataCapRefusesWritesThatAddDataUntilKeysAreDeleted() throws Exception {
     long cap = 64 << 10;
     DiskGuard guard = new DiskGuard("n1", List.of(), 0, cap, engine::liveDataBytes);
-    machine = new KvStateMachine(new EngineState(engine), l -> {}, guard, "member n1 (test)");
+    machine =
+        new KvStateMachine(
+            new EngineState(engine), l -> {}, index -> {}, guard, "member n1 (test)");
     byte[] value = new byte[1000];
     int stored = 0;
     StateMachineException refused = null;

@@ -5,12 +5,14 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.libkv.store.AsyncStore;
 import io.libkv.store.Config;
 import io.libkv.store.KVPair;
 import io.libkv.store.Store;
+import io.libkv.store.Watch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,6 +120,41 @@ class RequestRouterIT {
           io.libkv.store.Locker l = s.newLock("ryw/lock", null);
           l.lock(Duration.ofSeconds(30));
           l.unlock();
+        }
+      }
+    }
+  }
+
+  /**
+   * A follower learns each commit from an AppendEntries the leader sends as soon as it has
+   * committed, not from the next heartbeat: a watch through a follower's store sees a lone write
+   * well within a heartbeat interval. With a 4 s election timeout the leader sends heartbeats 2 s
+   * after its last AppendEntries to a follower, so a follower that waited for one would apply each
+   * write about 2 s after the writer's call returned.
+   */
+  @Test
+  void aFollowerAppliesALoneWriteWithoutWaitingForAHeartbeat() throws Exception {
+    Config config = Config.builder().option(RaftSettings.ELECTION_TIMEOUT_MS, "4000").build();
+    try (EmbeddedCluster cluster =
+        EmbeddedCluster.builder().nodes(3).baseDir(dir).config(config).start()) {
+      EmbeddedNode leader = cluster.awaitLeader();
+      try (Store writer = leader.openStore();
+          Store reader = aFollower(cluster, leader).openStore();
+          Watch<KVPair> watch = reader.watch("commit/k")) {
+        for (int i = 0; i < 3; i++) {
+          writer.put("commit/k", b("v" + i), null);
+          long returned = System.nanoTime();
+          KVPair seen = watch.poll(Duration.ofSeconds(10));
+          long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - returned);
+          assertNotNull(seen, "write " + i + " never reached the follower's watch");
+          assertArrayEquals(b("v" + i), seen.value(), "write " + i);
+          assertTrue(
+              ms < 1000,
+              "write "
+                  + i
+                  + " reached the follower's watch "
+                  + ms
+                  + " ms after the write returned: the follower waited for a heartbeat");
         }
       }
     }
