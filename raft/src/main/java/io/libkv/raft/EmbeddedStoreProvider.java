@@ -1,16 +1,12 @@
 package io.libkv.raft;
 
 import io.libkv.spi.StoreProvider;
-import io.libkv.storage.engine.OwnerOnly;
+import io.libkv.storage.engine.SharedByDirectory;
 import io.libkv.store.Backend;
 import io.libkv.store.Config;
 import io.libkv.store.Store;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code Backend.EMBEDDED} for {@link io.libkv.LibKV#newStore}: a Raft cluster (Apache Ratis) whose
@@ -51,7 +47,8 @@ import java.util.Map;
  * <p>Public with a no-arg constructor for {@link java.util.ServiceLoader}.
  */
 public final class EmbeddedStoreProvider implements StoreProvider {
-  private static final Map<Path, Shared> NODES = new HashMap<>();
+  private static final SharedByDirectory<EmbeddedNode> NODES =
+      new SharedByDirectory<>("EMBEDDED data directory");
 
   /** Creates the provider (ServiceLoader). */
   public EmbeddedStoreProvider() {}
@@ -79,57 +76,35 @@ public final class EmbeddedStoreProvider implements StoreProvider {
                 () ->
                     new IllegalArgumentException(
                         "EMBEDDED member " + config.nodeId().get() + " needs a dataDir"));
-    Path key;
+    String id = config.nodeId().get();
+    Path key = NODES.realPath(dir);
+    EmbeddedNode node =
+        NODES.acquire(
+            key,
+            real -> EmbeddedNode.start(endpoints, config),
+            running -> {
+              if (!running.id().equals(id)) {
+                throw new IllegalArgumentException(
+                    "data directory "
+                        + dir
+                        + " is in use by member "
+                        + running.id()
+                        + " in this process");
+              }
+            });
+    Runnable release =
+        () -> {
+          // Closed outside the registry's lock and off the closing store's own locks: the node
+          // closes its stores.
+          if (NODES.release(key, node, n -> {})) {
+            node.close();
+          }
+        };
     try {
-      OwnerOnly.createDirectories(dir);
-      key = dir.toRealPath();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create data directory " + dir, e);
-    }
-    Shared s;
-    synchronized (NODES) {
-      s = NODES.get(key);
-      if (s == null) {
-        s = new Shared(key, EmbeddedNode.start(endpoints, config));
-        NODES.put(key, s);
-      } else if (!s.node.id().equals(config.nodeId().get())) {
-        throw new IllegalArgumentException(
-            "data directory " + dir + " is in use by member " + s.node.id() + " in this process");
-      }
-      s.refs++;
-    }
-    Shared shared = s;
-    try {
-      return shared.node.openStore(shared::release);
+      return node.openStore(release);
     } catch (RuntimeException e) {
-      shared.release();
+      release.run();
       throw e;
-    }
-  }
-
-  /** A member shared by the stores opened on it through this provider. */
-  private static final class Shared {
-    final Path key;
-    final EmbeddedNode node;
-    int refs; // guarded by NODES
-
-    Shared(Path key, EmbeddedNode node) {
-      this.key = key;
-      this.node = node;
-    }
-
-    void release() {
-      boolean last;
-      synchronized (NODES) {
-        last = --refs == 0;
-        if (last) {
-          NODES.remove(key);
-        }
-      }
-      if (last) {
-        // Not on the closing store's thread while it holds locks: the node closes its stores.
-        node.close();
-      }
     }
   }
 }

@@ -14,9 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
@@ -94,7 +92,8 @@ public final class KvEngine implements KvReader, AutoCloseable {
   static final int MAX_KEY_BYTES = Keys.MAX_KEY_BYTES;
 
   private static final Logger LOG = LoggerFactory.getLogger(KvEngine.class);
-  private static final Map<Path, KvEngine> OPEN = new HashMap<>();
+  private static final SharedByDirectory<KvEngine> OPEN =
+      new SharedByDirectory<>("LMDB data directory");
   private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
   private static final byte[] META_KEY = {'m'};
   // The environment's format version (an int), written when an environment is created; absent in
@@ -116,7 +115,6 @@ public final class KvEngine implements KvReader, AutoCloseable {
   private final Semaphore readPermits;
   private final CopyOnWriteArrayList<ApplyListener> listeners = new CopyOnWriteArrayList<>();
   private final WriteScratch scratch = new WriteScratch();
-  private int refs; // guarded by OPEN
   private volatile boolean closed;
 
   // Replaced only by restoreFrom, under the gate's write lock.
@@ -151,22 +149,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(options, "options");
     JvmAccess.requireNioAccess("libkv LMDB engine");
-    Path real;
-    try {
-      OwnerOnly.createDirectories(dir);
-      real = dir.toRealPath();
-    } catch (IOException e) {
-      throw new StoreException("Cannot create the LMDB data directory " + dir + ": " + e, e);
-    }
-    synchronized (OPEN) {
-      KvEngine e = OPEN.get(real);
-      if (e == null) {
-        e = new KvEngine(real, options);
-        OPEN.put(real, e);
-      }
-      e.refs++;
-      return e;
-    }
+    return OPEN.acquire(OPEN.realPath(dir), real -> new KvEngine(real, options), e -> {});
   }
 
   /** The (real) data directory. */
@@ -1213,23 +1196,25 @@ public final class KvEngine implements KvReader, AutoCloseable {
     }
   }
 
-  /** Releases one reference; the last closes the LMDB environment. Idempotent per reference. */
+  /**
+   * Releases one reference; the last closes the LMDB environment. Does nothing once the environment
+   * is closed.
+   */
   @Override
   public void close() {
-    synchronized (OPEN) {
-      if (closed || --refs > 0) {
-        return;
-      }
-      OPEN.remove(dir);
-      // Under OPEN, so that a concurrent open of the same directory waits for the old environment
-      // to be closed (LMDB must not open one environment twice in a process).
-      gate.writeLock().lock();
-      try {
-        closed = true;
-        closeEnv();
-      } finally {
-        gate.writeLock().unlock();
-      }
+    // The last release closes under the registry's lock, so that a concurrent open of the same
+    // directory waits for the old environment to be closed (LMDB must not open one environment
+    // twice in a process).
+    OPEN.release(dir, this, KvEngine::closeLast);
+  }
+
+  private void closeLast() {
+    gate.writeLock().lock();
+    try {
+      closed = true;
+      closeEnv();
+    } finally {
+      gate.writeLock().unlock();
     }
   }
 

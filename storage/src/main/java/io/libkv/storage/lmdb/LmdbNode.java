@@ -4,6 +4,7 @@ import io.libkv.storage.engine.EngineOptions;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.storage.engine.LeaseReaper;
 import io.libkv.storage.engine.OwnerOnly;
+import io.libkv.storage.engine.SharedByDirectory;
 import io.libkv.storage.engine.WatchHub;
 import io.libkv.store.MonotonicClock;
 import io.libkv.store.StoreException;
@@ -14,22 +15,20 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Everything the stores of one data directory share in this JVM: the engine, its group-commit apply
  * thread, its watch hub and its lease reaper (always in charge). Reference counted.
  */
 final class LmdbNode {
-  private static final Map<Path, LmdbNode> NODES = new HashMap<>();
+  private static final SharedByDirectory<LmdbNode> NODES =
+      new SharedByDirectory<>("LMDB data directory");
 
   final Path dir;
   final KvEngine engine;
   final GroupCommitApplier applier;
   final WatchHub hub;
   final LeaseReaper reaper;
-  private int refs; // guarded by NODES
 
   private final FileChannel lockFile;
   private final FileLock processLock;
@@ -97,37 +96,20 @@ final class LmdbNode {
 
   /** Returns the node of {@code dir}, opening it on first use, with one more reference. */
   static LmdbNode acquire(Path dir, EngineOptions options, MonotonicClock clock) {
-    Path real;
-    try {
-      OwnerOnly.createDirectories(dir);
-      real = dir.toRealPath();
-    } catch (IOException e) {
-      throw new StoreException("Cannot create the LMDB data directory " + dir + ": " + e, e);
-    }
-    synchronized (NODES) {
-      LmdbNode n = NODES.get(real);
-      if (n == null) {
-        n = new LmdbNode(real, options, clock);
-        NODES.put(real, n);
-      }
-      n.refs++;
-      return n;
-    }
+    return NODES.acquire(NODES.realPath(dir), real -> new LmdbNode(real, options, clock), n -> {});
   }
 
   /** Releases one reference; the last stops the threads and closes the engine. */
   void release() {
-    synchronized (NODES) {
-      if (--refs > 0) {
-        return;
-      }
-      NODES.remove(dir);
-      reaper.close();
-      applier.close();
-      hub.close();
-      engine.close();
-      unlock();
-    }
+    NODES.release(dir, this, LmdbNode::stop);
+  }
+
+  private void stop() {
+    reaper.close();
+    applier.close();
+    hub.close();
+    engine.close();
+    unlock();
   }
 
   private void unlock() {
