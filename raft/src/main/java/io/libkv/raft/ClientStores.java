@@ -105,7 +105,7 @@ final class ClientStores {
           reader,
           hub,
           config,
-          () -> {
+          closed -> {
             h.close();
             gets.close(t -> new StoreException("the store is closed"));
             channel.close();

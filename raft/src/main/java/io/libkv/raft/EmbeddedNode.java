@@ -72,7 +72,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 public final class EmbeddedNode implements AutoCloseable {
   private final Config config;
   private final RaftSettings settings;
-  private final RaftMember member;
+  private final RaftMember<EngineState> member;
   private final KvEngine engine;
   private final WatchHub hub;
   private final LeaseReaper reaper;
@@ -114,7 +114,6 @@ public final class EmbeddedNode implements AutoCloseable {
     JvmAccess.requireNioAccess("libkv EMBEDDED backend");
     RaftGroup group = Peers.group(settings.group, all);
     this.probe = new TlsProbe(peers, settings.tls);
-    KvEngine[] opened = new KvEngine[1];
     // The Raft log is the durable record: LMDB need not fsync every batch (a lost tail is
     // replayed from the log after a crash).
     this.member =
@@ -123,12 +122,12 @@ public final class EmbeddedNode implements AutoCloseable {
             group,
             settings,
             dataDir,
-            dir -> {
-              opened[0] = KvEngine.open(dir, EngineOptions.builder().sync(false).build());
-              return new EngineState(opened[0], config.maxValueBytes());
-            },
+            dir ->
+                new EngineState(
+                    KvEngine.open(dir, EngineOptions.builder().sync(false).build()),
+                    config.maxValueBytes()),
             join);
-    this.engine = opened[0];
+    this.engine = member.state.engine();
     RaftChannel<Command, CommandResult> ch = null;
     WatchHub h = null;
     LeaseReaper r = null;
@@ -304,7 +303,6 @@ public final class EmbeddedNode implements AutoCloseable {
     }
     checkRunning();
     KvReader reader = settings.linearizableReads ? this::linearizableRead : this::localRead;
-    Store[] self = new Store[1];
     EngineStore s =
         new EngineStore(
             "embedded-" + id(),
@@ -312,11 +310,10 @@ public final class EmbeddedNode implements AutoCloseable {
             reader,
             hub,
             config,
-            () -> {
-              stores.remove(self[0]);
+            closed -> {
+              stores.remove(closed);
               onClose.run();
             });
-    self[0] = s;
     stores.add(s);
     return s;
   }
@@ -488,7 +485,7 @@ public final class EmbeddedNode implements AutoCloseable {
     }
   }
 
-  RaftMember member() {
+  RaftMember<EngineState> member() {
     return member;
   }
 

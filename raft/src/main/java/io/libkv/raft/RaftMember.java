@@ -30,19 +30,19 @@ import org.slf4j.LoggerFactory;
  * the node's data directory: {@code raft/} holds the Raft log, metadata and snapshots (Ratis'
  * storage), {@code kv/} the member's applied data.
  */
-final class RaftMember implements AutoCloseable {
+final class RaftMember<S extends ReplicatedState> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
 
   /** Opens the member's local state in a directory. */
-  interface StateFactory {
-    ReplicatedState open(Path dir);
+  interface StateFactory<S extends ReplicatedState> {
+    S open(Path dir);
   }
 
   final RaftPeer self;
   final RaftGroup group;
   final RaftSettings settings;
   final Path dataDir;
-  final ReplicatedState state;
+  final S state;
   final KvStateMachine stateMachine;
   final RaftServer server;
   final ReadIndexRounds reads;
@@ -53,12 +53,7 @@ final class RaftMember implements AutoCloseable {
   private final List<Consumer<Boolean>> leadershipListeners = new CopyOnWriteArrayList<>();
 
   private RaftMember(
-      RaftPeer self,
-      RaftGroup group,
-      RaftSettings settings,
-      Path dataDir,
-      ReplicatedState state,
-      boolean join)
+      RaftPeer self, RaftGroup group, RaftSettings settings, Path dataDir, S state, boolean join)
       throws IOException {
     this.self = self;
     this.group = group;
@@ -166,12 +161,12 @@ final class RaftMember implements AutoCloseable {
    * @throws StoreException if the data directory is damaged, or its disk is full (saying so: free
    *     space and start again)
    */
-  static RaftMember start(
+  static <S extends ReplicatedState> RaftMember<S> start(
       RaftPeer self,
       RaftGroup group,
       RaftSettings settings,
       Path dataDir,
-      StateFactory states,
+      StateFactory<S> states,
       boolean join) {
     try {
       return open(self, group, settings, dataDir, states, join);
@@ -187,14 +182,14 @@ final class RaftMember implements AutoCloseable {
     }
   }
 
-  private static RaftMember open(
+  private static <S extends ReplicatedState> RaftMember<S> open(
       RaftPeer self,
       RaftGroup group,
       RaftSettings settings,
       Path dataDir,
-      StateFactory states,
+      StateFactory<S> states,
       boolean join) {
-    ReplicatedState state;
+    S state;
     String id = self.getId().toString();
     try {
       OwnerOnly.createDirectories(dataDir);
@@ -220,9 +215,9 @@ final class RaftMember implements AutoCloseable {
       state.close();
       throw e;
     }
-    RaftMember m = null;
+    RaftMember<S> m = null;
     try {
-      m = new RaftMember(self, group, settings, dataDir, state, join);
+      m = new RaftMember<>(self, group, settings, dataDir, state, join);
       m.server.start();
       LOG.info("started Raft member {} at {} in {}", self.getId(), self.getAddress(), dataDir);
       return m;

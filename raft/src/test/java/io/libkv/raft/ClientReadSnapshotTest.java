@@ -103,7 +103,7 @@ class ClientReadSnapshotTest {
         reader,
         hub,
         Config.defaults(),
-        hub::close);
+        closed -> hub.close());
   }
 
   @Test

@@ -247,7 +247,7 @@ class EmbeddedFullDiskIT {
         EmbeddedCluster.builder().nodes(1).baseDir(base).config(config).start()) {
       cluster.awaitLeader();
       Path ballast = ballast(base, 3L << 20);
-      RaftMember m1 = cluster.node("n1").member();
+      RaftMember<EngineState> m1 = cluster.node("n1").member();
       try (Store s = cluster.openStore()) {
         for (int i = 0; i < 1000 && m1.failure() == null; i++) {
           byte[] v = value(random);
@@ -307,7 +307,7 @@ class EmbeddedFullDiskIT {
       assertTrue(!cluster.awaitLeader().id().equals("n3"), "n3 still leads");
       Path n3 = cluster.node("n3").dataDir();
       Path ballast = ballast(small, 3L << 20);
-      RaftMember m3 = cluster.node("n3").member();
+      RaftMember<EngineState> m3 = cluster.node("n3").member();
       Store onN3Store = cluster.openStore("n3");
       Store s = cluster.openStore("n1");
       try {

@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +72,7 @@ public final class EngineStore implements AsyncStore {
   private final KvReader reader;
   private final WatchHub hub;
   private final int maxValueBytes;
-  private final Runnable onClose;
+  private final Consumer<? super EngineStore> onClose;
   private final Set<Watch<?>> watches = ConcurrentHashMap.newKeySet();
   private final Set<EngineLocker.Held> held = ConcurrentHashMap.newKeySet();
   private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
@@ -89,7 +90,8 @@ public final class EngineStore implements AsyncStore {
    * @param reader the read path (linearizable for Raft)
    * @param hub the change fan-out of the engine this store's writes land in
    * @param config the store's configuration ({@link Config#maxValueBytes()} is used here)
-   * @param onClose run once, last, by {@link #close()} (to release the engine reference)
+   * @param onClose given this store once, last, by {@link #close()} (to release the engine
+   *     reference, or forget the store)
    */
   public EngineStore(
       String name,
@@ -97,7 +99,7 @@ public final class EngineStore implements AsyncStore {
       KvReader reader,
       WatchHub hub,
       Config config,
-      Runnable onClose) {
+      Consumer<? super EngineStore> onClose) {
     this.name = Objects.requireNonNull(name, "name");
     this.submitter = Objects.requireNonNull(submitter, "submitter");
     this.reader = Objects.requireNonNull(reader, "reader");
@@ -646,7 +648,7 @@ public final class EngineStore implements AsyncStore {
         Thread.currentThread().interrupt();
       }
     }
-    onClose.run();
+    onClose.accept(this);
   }
 
   @Override

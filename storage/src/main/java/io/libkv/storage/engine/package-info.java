@@ -59,7 +59,7 @@
  *     awaitReadIndex(); return engine.read(fn); } };                     // linearizable reads
  * LeaseReaper reaper = new LeaseReaper(engine, submitter, config.clock(), "node-1");
  * reaper.takeCharge();  // on becoming leader;   reaper.resign(); on losing it
- * Store store = new EngineStore("embedded", submitter, reader, hub, config, () -> {});
+ * Store store = new EngineStore("embedded", submitter, reader, hub, config, closed -> {});
  * }</pre>
  *
  * <h2>Threads</h2>

@@ -101,7 +101,7 @@ public final class LmdbStoreProvider implements StoreProvider {
     LmdbNode node = LmdbNode.acquire(dir, options, c.clock());
     try {
       return new EngineStore(
-          "lmdb:" + node.dir, node.applier, node.engine, node.hub, c, node::release);
+          "lmdb:" + node.dir, node.applier, node.engine, node.hub, c, closed -> node.release());
     } catch (RuntimeException e) {
       node.release();
       throw e;

@@ -70,7 +70,7 @@ class EngineStoreLeaseTest {
 
   private EngineStore newStore() {
     return new EngineStore(
-        "test", submitter, engine, hub, Config.builder().clock(now::get).build(), () -> {});
+        "test", submitter, engine, hub, Config.builder().clock(now::get).build(), closed -> {});
   }
 
   @AfterEach

@@ -44,7 +44,7 @@ class EngineStoreRefusesBeforeSubmitTest {
           return CompletableFuture.completedFuture(engine.apply(rev, rev, List.of(command)).get(0));
         };
     Config config = Config.builder().maxValueBytes(MAX_VALUE).build();
-    try (Store s = new EngineStore("refuse-test", recording, engine, hub, config, () -> {})) {
+    try (Store s = new EngineStore("refuse-test", recording, engine, hub, config, closed -> {})) {
       s.put("ok/at-limit", new byte[MAX_VALUE], null);
       KVPair kept = s.get("ok/at-limit");
       int before = submitted.size();

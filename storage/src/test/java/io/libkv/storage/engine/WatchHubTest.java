@@ -56,7 +56,7 @@ class WatchHubTest {
         polling
             ? new WatchHub(reader, "poll", Duration.ofMillis(20))
             : new WatchHub(engine, "e", bufferBytes);
-    store = new EngineStore("t", submitter, reader, hub, Config.defaults(), () -> {});
+    store = new EngineStore("t", submitter, reader, hub, Config.defaults(), closed -> {});
   }
 
   @AfterEach
