@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * A {@link Watch} fed by a backend: the backend calls {@link #offer} (never blocks), {@link #fail}
@@ -23,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class WatchQueue<T> implements Watch<T> {
   private final String watched;
   private final int capacity;
-  private final Runnable onClose;
+  private final Consumer<? super WatchQueue<T>> onClose;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition notEmpty = lock.newCondition();
   private final ArrayDeque<T> events;
@@ -39,6 +40,19 @@ public final class WatchQueue<T> implements Watch<T> {
    * @param onClose run once, on the first {@link #close()}, to release the backend's resources
    */
   public WatchQueue(String watched, int capacity, Runnable onClose) {
+    this(watched, capacity, closeAction(onClose));
+  }
+
+  /**
+   * Creates a queue whose close action is given the queue itself (a backend that registers its
+   * watches forgets it there).
+   *
+   * @param watched what is watched, for messages
+   * @param capacity how many events may wait before the oldest is dropped, at least 1
+   * @param onClose given this queue once, on the first {@link #close()}, to release the backend's
+   *     resources
+   */
+  public WatchQueue(String watched, int capacity, Consumer<? super WatchQueue<T>> onClose) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be at least 1, was " + capacity);
     }
@@ -46,6 +60,11 @@ public final class WatchQueue<T> implements Watch<T> {
     this.capacity = capacity;
     this.onClose = Objects.requireNonNull(onClose, "onClose");
     this.events = new ArrayDeque<>(Math.min(capacity, 64));
+  }
+
+  private static <T> Consumer<WatchQueue<T>> closeAction(Runnable onClose) {
+    Objects.requireNonNull(onClose, "onClose");
+    return q -> onClose.run();
   }
 
   /**
@@ -167,7 +186,7 @@ public final class WatchQueue<T> implements Watch<T> {
     } finally {
       lock.unlock();
     }
-    onClose.run();
+    onClose.accept(this);
   }
 
   private StoreException rethrow() {

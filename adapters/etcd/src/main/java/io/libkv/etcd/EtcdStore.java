@@ -370,51 +370,39 @@ final class EtcdStore implements Store {
   }
 
   private Watch<KVPair> keyWatch(String k, long fromRevision, KVPair first) {
-    EtcdWatchStream[] stream = new EtcdWatchStream[1];
-    WatchQueue<KVPair>[] q = newQueueHolder();
-    q[0] =
+    EtcdWatchStream stream =
+        new EtcdWatchStream(this, bytes(k), false, fromRevision, "watch of key " + k);
+    WatchQueue<KVPair> q =
         new WatchQueue<>(
             "key " + k,
             KEY_WATCH_CAPACITY,
-            () -> {
-              stream[0].close();
-              resources.remove(q[0]);
+            self -> {
+              stream.close();
+              resources.remove(self);
             });
     if (first != null) {
-      q[0].offer(first);
+      q.offer(first);
     }
-    stream[0] =
-        new EtcdWatchStream(
-            this,
-            bytes(k),
-            false,
-            fromRevision,
-            "watch of key " + k,
-            new EtcdWatchStream.Sink() {
-              @Override
-              public void onEvents(List<WatchEvent> events) {
-                for (WatchEvent e : events) {
-                  KeyValue v = e.getKeyValue();
-                  q[0].offer(
-                      e.getEventType() == WatchEvent.EventType.DELETE
-                          ? new KVPair(k, null, v.getModRevision())
-                          : pair(v));
-                }
-              }
+    resources.add(q);
+    stream.start(
+        new EtcdWatchStream.Sink() {
+          @Override
+          public void onEvents(List<WatchEvent> events) {
+            for (WatchEvent e : events) {
+              KeyValue v = e.getKeyValue();
+              q.offer(
+                  e.getEventType() == WatchEvent.EventType.DELETE
+                      ? new KVPair(k, null, v.getModRevision())
+                      : pair(v));
+            }
+          }
 
-              @Override
-              public void onFailure(StoreException failure) {
-                q[0].fail(failure);
-              }
-            });
-    resources.add(q[0]);
-    stream[0].start();
-    return q[0];
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> WatchQueue<T>[] newQueueHolder() {
-    return (WatchQueue<T>[]) new WatchQueue<?>[1];
+          @Override
+          public void onFailure(StoreException failure) {
+            q.fail(failure);
+          }
+        });
+    return q;
   }
 
   @Override
@@ -429,47 +417,41 @@ final class EtcdStore implements Store {
       KVPair p = pair(v);
       state.put(p.key(), p);
     }
-    EtcdWatchStream[] stream = new EtcdWatchStream[1];
-    WatchQueue<List<KVPair>>[] q = newQueueHolder();
-    q[0] =
+    EtcdWatchStream stream =
+        new EtcdWatchStream(
+            this, prefix, true, g.getHeader().getRevision() + 1, "watch of tree " + d);
+    WatchQueue<List<KVPair>> q =
         new WatchQueue<>(
             "tree " + d,
             1,
-            () -> {
-              stream[0].close();
-              resources.remove(q[0]);
+            self -> {
+              stream.close();
+              resources.remove(self);
             });
-    q[0].offer(List.copyOf(state.values()));
-    stream[0] =
-        new EtcdWatchStream(
-            this,
-            prefix,
-            true,
-            g.getHeader().getRevision() + 1,
-            "watch of tree " + d,
-            new EtcdWatchStream.Sink() {
-              @Override
-              public void onEvents(List<WatchEvent> events) {
-                // Called under the stream's monitor, so the state is only touched by one thread.
-                for (WatchEvent e : events) {
-                  KVPair p = pair(e.getKeyValue());
-                  if (e.getEventType() == WatchEvent.EventType.DELETE) {
-                    state.remove(p.key());
-                  } else {
-                    state.put(p.key(), p);
-                  }
-                }
-                q[0].offer(List.copyOf(state.values()));
+    q.offer(List.copyOf(state.values()));
+    resources.add(q);
+    stream.start(
+        new EtcdWatchStream.Sink() {
+          @Override
+          public void onEvents(List<WatchEvent> events) {
+            // Called under the stream's monitor, so the state is only touched by one thread.
+            for (WatchEvent e : events) {
+              KVPair p = pair(e.getKeyValue());
+              if (e.getEventType() == WatchEvent.EventType.DELETE) {
+                state.remove(p.key());
+              } else {
+                state.put(p.key(), p);
               }
+            }
+            q.offer(List.copyOf(state.values()));
+          }
 
-              @Override
-              public void onFailure(StoreException failure) {
-                q[0].fail(failure);
-              }
-            });
-    resources.add(q[0]);
-    stream[0].start();
-    return q[0];
+          @Override
+          public void onFailure(StoreException failure) {
+            q.fail(failure);
+          }
+        });
+    return q;
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.libkv.store.NotReachableException;
 import io.libkv.store.StoreException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +40,7 @@ final class EtcdWatchStream {
   private final ByteSequence key;
   private final boolean prefix;
   private final String what;
-  private final Sink sink;
+  private Sink sink; // set once by start, before the first event
 
   private long nextRevision;
   private long generation;
@@ -49,21 +50,19 @@ final class EtcdWatchStream {
   private Throwable lastError;
 
   EtcdWatchStream(
-      EtcdStore store,
-      ByteSequence key,
-      boolean prefix,
-      long fromRevision,
-      String what,
-      Sink sink) {
+      EtcdStore store, ByteSequence key, boolean prefix, long fromRevision, String what) {
     this.store = store;
     this.key = key;
     this.prefix = prefix;
     this.nextRevision = fromRevision;
     this.what = what;
-    this.sink = sink;
   }
 
-  void start() {
+  /** Starts watching, handing events and the final failure to {@code sink}. Called once. */
+  void start(Sink sink) {
+    synchronized (this) {
+      this.sink = Objects.requireNonNull(sink, "sink");
+    }
     open();
   }
 
