@@ -334,7 +334,7 @@ final class JepsenRun {
     Random random = new Random(seed);
     int process = clientId;
     int counter = 0;
-    Map<String, String[]> lastRead = new HashMap<>();
+    Map<String, Seen> lastRead = new HashMap<>();
     try (NodeClient c = new NodeClient(node.controlPort)) {
       while (!stop) {
         if (idle(node)) {
@@ -342,13 +342,13 @@ final class JepsenRun {
         }
         String key = "reg/" + random.nextInt(o.registerKeys());
         int roll = random.nextInt(100);
-        String[] seen = lastRead.get(key);
+        Seen seen = lastRead.get(key);
         Op op;
         if (roll < 50 || (roll >= 75 && seen == null)) {
-          String[] index = new String[1];
-          op = read(c, process, key, index);
-          if (op != null) {
-            lastRead.put(key, new String[] {op.value(), index[0]});
+          Seen read = read(c, process, key);
+          op = read == null ? null : read.op();
+          if (read != null) {
+            lastRead.put(key, read);
           }
         } else if (roll < 75) {
           String v = "c" + clientId + "-" + counter++;
@@ -358,8 +358,8 @@ final class JepsenRun {
         } else {
           String v = "c" + clientId + "-" + counter++;
           long inv = System.nanoTime();
-          String a = c.call("CAS " + key + " " + v + " " + seen[1], o.opTimeoutMs());
-          op = record(process, key, Op.Kind.CAS, v, seen[0], writeOutcome(a, "OK "), inv);
+          String a = c.call("CAS " + key + " " + v + " " + seen.index(), o.opTimeoutMs());
+          op = record(process, key, Op.Kind.CAS, v, seen.op().value(), writeOutcome(a, "OK "), inv);
           lastRead.remove(key);
         }
         if (op != null && op.outcome() == Op.Outcome.INFO) {
@@ -373,23 +373,21 @@ final class JepsenRun {
     }
   }
 
-  /**
-   * Reads a register; returns null if the read tells nothing, else puts the index in {@code
-   * index[0]}.
-   */
-  private Op read(NodeClient c, int process, String key, String[] index) {
+  /** A register read that told something: the recorded read, and the index it saw ("0": none). */
+  private record Seen(Op op, String index) {}
+
+  /** Reads a register; returns null if the read tells nothing. */
+  private Seen read(NodeClient c, int process, String key) {
     long inv = System.nanoTime();
     String a = c.call("GET " + key, o.opTimeoutMs());
     if (a == null || a.equals(NodeClient.UNSENT) || a.startsWith("ERR")) {
       return null; // a read that failed or timed out tells nothing
     }
     if (a.equals("NOTFOUND")) {
-      index[0] = "0";
-      return record(process, key, Op.Kind.READ, null, null, Op.Outcome.OK, inv);
+      return new Seen(record(process, key, Op.Kind.READ, null, null, Op.Outcome.OK, inv), "0");
     }
     String[] f = a.split(" ");
-    index[0] = f[2];
-    return record(process, key, Op.Kind.READ, f[1], null, Op.Outcome.OK, inv);
+    return new Seen(record(process, key, Op.Kind.READ, f[1], null, Op.Outcome.OK, inv), f[2]);
   }
 
   private static Op.Outcome writeOutcome(String answer, String okPrefix) {
@@ -433,7 +431,7 @@ final class JepsenRun {
     for (Cluster.Node n : cluster.members()) {
       try (NodeClient c = new NodeClient(n.controlPort)) {
         for (int k = 0; k < o.registerKeys(); k++) {
-          read(c, 900_000 + n.index, "reg/" + k, new String[1]);
+          read(c, 900_000 + n.index, "reg/" + k);
         }
       }
     }
