@@ -8,13 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.RaftRpcReplyProto;
 import org.apache.ratis.protocol.RaftPeer;
@@ -24,7 +22,6 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.leader.LeaderState;
-import org.apache.ratis.server.leader.LogAppender;
 import org.junit.jupiter.api.Test;
 
 /** The rules of {@link ReadIndexRounds}, on stand-ins for Ratis' leader, appenders and replies. */
@@ -32,41 +29,6 @@ class ReadIndexRoundsTest {
   private static final RaftPeerId N1 = RaftPeerId.valueOf("n1");
   private static final RaftPeerId N2 = RaftPeerId.valueOf("n2");
   private static final RaftPeerId N3 = RaftPeerId.valueOf("n3");
-
-  /** A follower's appender: its next call id, and how many heartbeats were asked of it. */
-  private static final class Appender {
-    final RaftPeerId follower;
-    final AtomicLong nextCallId = new AtomicLong(100);
-    final AtomicInteger heartbeats = new AtomicInteger();
-    final LogAppender proxy;
-
-    Appender(RaftPeerId follower) {
-      this.follower = follower;
-      this.proxy =
-          (LogAppender)
-              Proxy.newProxyInstance(
-                  getClass().getClassLoader(),
-                  new Class<?>[] {LogAppender.class},
-                  (p, m, args) ->
-                      switch (m.getName()) {
-                        case "getFollowerId" -> follower;
-                        case "getCallId" -> nextCallId.get();
-                        case "getCallIdComparator" -> Comparator.<Long>naturalOrder();
-                        case "triggerHeartbeat" -> {
-                          heartbeats.incrementAndGet();
-                          yield null;
-                        }
-                        case "hashCode" -> System.identityHashCode(p);
-                        case "equals" -> p == args[0];
-                        default -> throw new UnsupportedOperationException(m.getName());
-                      });
-    }
-
-    /** Sends a call: returns its id. */
-    long send() {
-      return nextCallId.getAndIncrement();
-    }
-  }
 
   /** Ratis' leader state: counts the replies handed to it. */
   private static final class Leader {
@@ -136,8 +98,8 @@ class ReadIndexRoundsTest {
   void aRoundNeedsAMajoritysSuccessfulRepliesToCallsMadeAfterItBegan() {
     ReadIndexRounds rounds = new ReadIndexRounds(60_000);
     Leader leader = new Leader();
-    Appender to2 = new Appender(N2);
-    Appender to3 = new Appender(N3);
+    StandInAppender to2 = new StandInAppender(N2);
+    StandInAppender to3 = new StandInAppender(N3);
     LeaderState seen2 = rounds.observe(leader.proxy);
     LeaderState seen3 = rounds.observe(leader.proxy);
     rounds.started(leader.proxy, to2.proxy);
@@ -163,8 +125,8 @@ class ReadIndexRoundsTest {
   void aReplyFromAnotherAppenderOfTheSameFollowerDoesNotCount() {
     ReadIndexRounds rounds = new ReadIndexRounds(60_000);
     Leader leader = new Leader();
-    Appender to2 = new Appender(N2);
-    Appender old2 = new Appender(N2);
+    StandInAppender to2 = new StandInAppender(N2);
+    StandInAppender old2 = new StandInAppender(N2);
     LeaderState seen = rounds.observe(leader.proxy);
     rounds.started(leader.proxy, to2.proxy);
     CompletableFuture<Void> read = rounds.confirm(division(true, THREE, List.of()));
@@ -180,11 +142,11 @@ class ReadIndexRoundsTest {
     Leader leader = new Leader();
     RaftPeerId n4 = RaftPeerId.valueOf("n4");
     RaftPeerId n5 = RaftPeerId.valueOf("n5");
-    Appender to2 = new Appender(N2);
-    Appender to4 = new Appender(n4);
-    Appender to5 = new Appender(n5);
+    StandInAppender to2 = new StandInAppender(N2);
+    StandInAppender to4 = new StandInAppender(n4);
+    StandInAppender to5 = new StandInAppender(n5);
     LeaderState seen = rounds.observe(leader.proxy);
-    for (Appender a : List.of(to2, to4, to5)) {
+    for (StandInAppender a : List.of(to2, to4, to5)) {
       rounds.started(leader.proxy, a.proxy);
     }
     // Old configuration n1, n2, n3; new one n1, n4, n5.
@@ -201,9 +163,9 @@ class ReadIndexRoundsTest {
     assertFailsWithReadIndexException(rounds.confirm(division(false, THREE, List.of())));
 
     Leader first = new Leader();
-    rounds.started(first.proxy, new Appender(N2).proxy);
+    rounds.started(first.proxy, new StandInAppender(N2).proxy);
     CompletableFuture<Void> read = rounds.confirm(division(true, THREE, List.of()));
-    rounds.started(new Leader().proxy, new Appender(N2).proxy); // a new leadership
+    rounds.started(new Leader().proxy, new StandInAppender(N2).proxy); // a new leadership
     assertFailsWithReadIndexException(read);
   }
 
@@ -211,8 +173,8 @@ class ReadIndexRoundsTest {
   void aRoundNoMajorityConfirmsFailsAfterItsTimeout() throws Exception {
     ReadIndexRounds rounds = new ReadIndexRounds(50);
     Leader leader = new Leader();
-    rounds.started(leader.proxy, new Appender(N2).proxy);
-    rounds.started(leader.proxy, new Appender(N3).proxy);
+    rounds.started(leader.proxy, new StandInAppender(N2).proxy);
+    rounds.started(leader.proxy, new StandInAppender(N3).proxy);
     assertFailsWithReadIndexException(rounds.confirm(division(true, THREE, List.of())));
     assertEquals(0, rounds.waiting());
   }
