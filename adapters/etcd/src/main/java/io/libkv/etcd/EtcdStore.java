@@ -48,6 +48,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * The {@link Store} over etcd v3. Every call is one etcd request (a range, put, delete or
@@ -372,10 +373,37 @@ final class EtcdStore implements Store {
   private Watch<KVPair> keyWatch(String k, long fromRevision, KVPair first) {
     EtcdWatchStream stream =
         new EtcdWatchStream(this, bytes(k), false, fromRevision, "watch of key " + k);
-    WatchQueue<KVPair> q =
+    return watchQueue(
+        "key " + k,
+        KEY_WATCH_CAPACITY,
+        first,
+        stream,
+        (q, events) -> {
+          for (WatchEvent e : events) {
+            KeyValue v = e.getKeyValue();
+            q.offer(
+                e.getEventType() == WatchEvent.EventType.DELETE
+                    ? new KVPair(k, null, v.getModRevision())
+                    : pair(v));
+          }
+        });
+  }
+
+  /**
+   * A watch's queue, starting with {@code first} (if not null), registered with this store until it
+   * closes (which stops {@code stream}), and fed from now on by {@code stream}: its events through
+   * {@code onEvents}, called under the stream's monitor, and its failure.
+   */
+  private <T> WatchQueue<T> watchQueue(
+      String watched,
+      int capacity,
+      T first,
+      EtcdWatchStream stream,
+      BiConsumer<WatchQueue<T>, List<WatchEvent>> onEvents) {
+    WatchQueue<T> q =
         new WatchQueue<>(
-            "key " + k,
-            KEY_WATCH_CAPACITY,
+            watched,
+            capacity,
             self -> {
               stream.close();
               resources.remove(self);
@@ -388,13 +416,7 @@ final class EtcdStore implements Store {
         new EtcdWatchStream.Sink() {
           @Override
           public void onEvents(List<WatchEvent> events) {
-            for (WatchEvent e : events) {
-              KeyValue v = e.getKeyValue();
-              q.offer(
-                  e.getEventType() == WatchEvent.EventType.DELETE
-                      ? new KVPair(k, null, v.getModRevision())
-                      : pair(v));
-            }
+            onEvents.accept(q, events);
           }
 
           @Override
@@ -420,38 +442,23 @@ final class EtcdStore implements Store {
     EtcdWatchStream stream =
         new EtcdWatchStream(
             this, prefix, true, g.getHeader().getRevision() + 1, "watch of tree " + d);
-    WatchQueue<List<KVPair>> q =
-        new WatchQueue<>(
-            "tree " + d,
-            1,
-            self -> {
-              stream.close();
-              resources.remove(self);
-            });
-    q.offer(List.copyOf(state.values()));
-    resources.add(q);
-    stream.start(
-        new EtcdWatchStream.Sink() {
-          @Override
-          public void onEvents(List<WatchEvent> events) {
-            // Called under the stream's monitor, so the state is only touched by one thread.
-            for (WatchEvent e : events) {
-              KVPair p = pair(e.getKeyValue());
-              if (e.getEventType() == WatchEvent.EventType.DELETE) {
-                state.remove(p.key());
-              } else {
-                state.put(p.key(), p);
-              }
+    return watchQueue(
+        "tree " + d,
+        1,
+        List.copyOf(state.values()),
+        stream,
+        (q, events) -> {
+          // Called under the stream's monitor, so the state is only touched by one thread.
+          for (WatchEvent e : events) {
+            KVPair p = pair(e.getKeyValue());
+            if (e.getEventType() == WatchEvent.EventType.DELETE) {
+              state.remove(p.key());
+            } else {
+              state.put(p.key(), p);
             }
-            q.offer(List.copyOf(state.values()));
           }
-
-          @Override
-          public void onFailure(StoreException failure) {
-            q.fail(failure);
-          }
+          q.offer(List.copyOf(state.values()));
         });
-    return q;
   }
 
   @Override
