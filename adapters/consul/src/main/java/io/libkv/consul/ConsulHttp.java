@@ -158,6 +158,11 @@ final class ConsulHttp implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     inFlight.add(sent);
+    if (closed) {
+      // close() ran while this was being sent and may have missed it: abort it here.
+      inFlight.remove(sent);
+      sent.cancel(true);
+    }
     CompletableFuture<Response> result =
         sent.thenApply(
             r ->
