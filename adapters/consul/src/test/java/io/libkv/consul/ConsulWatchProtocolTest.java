@@ -153,10 +153,7 @@ class ConsulWatchProtocolTest {
     consul.nextMatching("GET", "/v1/kv/k?index=10&wait=20s", WAIT);
     // The agent may record the request before the sending thread has registered the exchange it
     // has just started (sendAsync returns after the request can already be on the wire).
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (cs.http().inFlightCount() != 1 && System.nanoTime() < deadline) {
-      Thread.sleep(1);
-    }
+    awaitInFlight(cs.http(), 1);
     assertEquals(1, cs.http().inFlightCount(), "the blocking query is in flight");
     long start = System.nanoTime();
     w.close();
@@ -198,10 +195,7 @@ class ConsulWatchProtocolTest {
     assertThrows(WatchClosedException.class, t::take);
     // An exchange registered by its sending thread only after the close aborts itself.
     ConsulHttp http = ((ConsulStore) store).http();
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (http.inFlightCount() != 0 && System.nanoTime() < deadline) {
-      Thread.sleep(1);
-    }
+    awaitInFlight(http, 0);
     assertEquals(0, http.inFlightCount());
   }
 
@@ -260,5 +254,13 @@ class ConsulWatchProtocolTest {
     }
     assertInstanceOf(NotReachableException.class, c, "cause: " + e);
     assertThrows(StoreException.class, () -> w.poll(Duration.ofMillis(10)), "and again");
+  }
+
+  /** Waits up to {@link #WAIT} for {@code http} to count {@code n} exchanges in flight. */
+  private static void awaitInFlight(ConsulHttp http, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (http.inFlightCount() != n && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
   }
 }
