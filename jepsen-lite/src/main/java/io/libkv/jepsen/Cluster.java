@@ -1,12 +1,12 @@
 package io.libkv.jepsen;
 
+import io.libkv.raft.LoopbackPorts;
 import io.libkv.store.Backend;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -198,7 +198,8 @@ final class Cluster implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       for (int i = 1; i <= size + spares; i++) {
-        Node n = new Node("n" + i, i, freePort(), freePort(), freePort(), dir);
+        List<Integer> ports = LoopbackPorts.reserve("127.0.0.1", 3);
+        Node n = new Node("n" + i, i, ports.get(0), ports.get(1), ports.get(2), dir);
         n.member = i <= size;
         nodes.add(n);
       }
@@ -337,12 +338,6 @@ final class Cluster implements AutoCloseable {
 
   private static String proxyAddress(Node from, Node to) {
     return "127.0." + from.index + "." + to.index;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
   }
 
   /** Every node, spares included. */

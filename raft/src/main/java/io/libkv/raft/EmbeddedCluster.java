@@ -3,10 +3,6 @@ package io.libkv.raft;
 import io.libkv.store.Config;
 import io.libkv.store.Store;
 import io.libkv.store.StoreException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,9 +55,9 @@ public final class EmbeddedCluster implements AutoCloseable {
     RaftSettings.of(base); // check the options once, up front
     this.host = b.host;
     this.memberTls = b.memberTls;
-    for (int i = 0; i < b.nodes; i++) {
+    for (int port : LoopbackPorts.reserve(host, b.nodes)) {
       String id = "n" + (++nextId);
-      endpoints.put(id, id + "=" + host + ":" + freePort(host));
+      endpoints.put(id, id + "=" + host + ":" + port);
     }
   }
 
@@ -260,7 +256,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     List<String> peers;
     synchronized (this) {
       id = "n" + (++nextId);
-      endpoints.put(id, id + "=" + host + ":" + freePort(host));
+      endpoints.put(id, id + "=" + host + ":" + LoopbackPorts.reserve(host));
       peers = List.copyOf(endpoints.values());
     }
     EmbeddedNode n = EmbeddedNode.join(peers, memberConfig(id));
@@ -309,15 +305,6 @@ public final class EmbeddedCluster implements AutoCloseable {
       b.tls(memberTls.apply(id));
     }
     return b.build();
-  }
-
-  private static int freePort(String host) {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free port on " + host, e);
-    }
   }
 
   /** Stops every running member, in parallel. Idempotent. */

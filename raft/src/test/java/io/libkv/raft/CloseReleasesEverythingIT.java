@@ -105,11 +105,9 @@ class CloseReleasesEverythingIT {
   private static List<Integer> cycle(Path base, int members) throws Exception {
     List<Integer> ports = new ArrayList<>();
     List<String> peers = new ArrayList<>();
-    for (int i = 1; i <= members; i++) {
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-        ports.add(s.getLocalPort());
-        peers.add("n" + i + "=127.0.0.1:" + s.getLocalPort());
-      }
+    for (int port : LoopbackPorts.reserve("127.0.0.1", members)) {
+      ports.add(port);
+      peers.add("n" + ports.size() + "=127.0.0.1:" + port);
     }
     Config.Builder common = Config.builder().option(RaftSettings.ELECTION_TIMEOUT_MS, "300");
     List<Store> stores = new ArrayList<>();
