@@ -3,7 +3,9 @@ package io.libkv.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.libkv.raft.AccessRule;
 import io.libkv.raft.MemberStatus;
+import io.libkv.raft.Permission;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,6 +93,42 @@ final class ClusterOutput {
           });
     }
     table(rows);
+  }
+
+  /**
+   * {@code access list}: one rule per row (identity, key prefix, permissions); in JSON {@code
+   * {"identity", "prefix", "permissions": [...]}} per rule.
+   */
+  void rules(List<AccessRule> rules) {
+    if (json) {
+      for (AccessRule r : rules) {
+        ObjectNode n =
+            JSON.createObjectNode().put("identity", r.identity()).put("prefix", r.keyPrefix());
+        com.fasterxml.jackson.databind.node.ArrayNode ps = n.putArray("permissions");
+        permissions(r).forEach(ps::add);
+        line(write(n));
+      }
+      return;
+    }
+    if (rules.isEmpty()) {
+      line("no rules: permissions are off");
+      return;
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"IDENTITY", "PREFIX", "PERMISSIONS"});
+    for (AccessRule r : rules) {
+      rows.add(
+          new String[] {
+            r.identity(),
+            r.keyPrefix().isEmpty() ? "(all keys)" : r.keyPrefix(),
+            String.join(",", permissions(r))
+          });
+    }
+    table(rows);
+  }
+
+  private static List<String> permissions(AccessRule r) {
+    return java.util.EnumSet.copyOf(r.permissions()).stream().map(Permission::label).toList();
   }
 
   /** A change that went through: {@code OK}, or what was done. */

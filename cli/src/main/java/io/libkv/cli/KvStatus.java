@@ -21,6 +21,7 @@ final class KvStatus {
   static final int NOT_FOUND = 3;
   static final int CONFLICT = 4;
   static final int UNREACHABLE = 5;
+  static final int DENIED = 6;
 
   /** A command interrupted while it waited (not a watch, for which that is the normal end). */
   static final int INTERRUPTED = 130;
@@ -43,6 +44,9 @@ final class KvStatus {
       return UNREACHABLE;
     }
     for (Throwable t : chain) {
+      if (t instanceof io.libkv.store.PermissionDeniedException) {
+        return DENIED;
+      }
       if (t instanceof KeyNotFoundException) {
         return NOT_FOUND;
       }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       SnapshotCommand.class,
       MemberCommand.class,
       LeaderCommand.class,
+      AccessCommand.class,
       StatusCommand.class,
       BenchCommand.class,
       JepsenCommand.class,

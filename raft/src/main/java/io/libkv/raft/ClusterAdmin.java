@@ -103,6 +103,38 @@ public interface ClusterAdmin extends AutoCloseable {
    */
   void transferLeadership(String id);
 
+  /**
+   * The cluster's access rules, in the order they were granted; empty while permissions are off.
+   * Rules are enforced only with TLS, where each client is named by its certificate ({@link
+   * AccessRule}); members, and stores inside a member's process, are never checked.
+   *
+   * @throws io.libkv.store.PermissionDeniedException if permissions are on and this handle's
+   *     certificate has no {@link Permission#ADMIN} permission
+   * @throws io.libkv.store.NotReachableException if no leader answers in time
+   */
+  List<AccessRule> accessRules();
+
+  /**
+   * Grants {@code identity} the {@code permissions} on every key starting with {@code keyPrefix}
+   * (added to what an existing rule of the same identity and prefix allows), and returns once the
+   * change is committed. The first rule turns permissions on: from then on a client certificate may
+   * do only what a rule allows, so grant an administrator {@link Permission#ADMIN} first.
+   *
+   * @throws IllegalArgumentException if the rule is not valid ({@link AccessRule})
+   * @throws io.libkv.store.PermissionDeniedException if permissions are on and this handle's
+   *     certificate has no {@link Permission#ADMIN} permission; nothing changed
+   */
+  void grant(String identity, String keyPrefix, java.util.Set<Permission> permissions);
+
+  /**
+   * Takes {@code permissions} from {@code identity}'s rule on exactly {@code keyPrefix} (a rule
+   * left with none is removed; removing the last rule turns permissions off), and returns once the
+   * change is committed. Does nothing if there is no such rule.
+   *
+   * @throws io.libkv.store.PermissionDeniedException as {@link #grant}
+   */
+  void revoke(String identity, String keyPrefix, java.util.Set<Permission> permissions);
+
   /** Releases the handle's connections. Idempotent; never stops a member. */
   @Override
   void close();

@@ -10,6 +10,7 @@ import io.libkv.storage.engine.MalformedCommandException;
 import io.libkv.storage.engine.OwnerOnly;
 import io.libkv.storage.engine.SnapshotInfo;
 import io.libkv.store.Config;
+import io.libkv.store.PermissionDeniedException;
 import io.libkv.store.StoreException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,6 +36,11 @@ final class EngineState implements ReplicatedState {
   private final KvEngine engine;
   private final ReadCodec reads;
   private final int maxValueBytes;
+  private volatile ParsedRules parsed =
+      new ParsedRules(KvEngine.AccessRules.NONE, AccessRules.NONE);
+
+  /** The stored rules and what they decode to, replaced when an apply changes them. */
+  private record ParsedRules(KvEngine.AccessRules stored, AccessRules rules) {}
 
   EngineState(KvEngine engine) {
     this(engine, Config.DEFAULT_MAX_VALUE_BYTES);
@@ -72,6 +78,8 @@ final class EngineState implements ReplicatedState {
         userKey(d.directory());
       } else if (c instanceof Command.LeaseGrant g) {
         ttl(g.ttlMillis());
+      } else if (c instanceof Command.SetAccessRules a) {
+        AccessRules.decode(a.rules());
       } else if (c instanceof Command.Refused) {
         throw new MalformedEntryException("a refused command comes only from a leader", null);
       } else if (c instanceof Command.LockEnqueue q) {
@@ -101,7 +109,7 @@ final class EngineState implements ReplicatedState {
     if (refused == 0) {
       return null;
     }
-    return new Refusal(CommandCodec.encodeCommands(out), refused == commands.size());
+    return new Refusal(CommandCodec.encodeCommands(out), refused == commands.size(), reason);
   }
 
   private static void userKey(String key) {
@@ -184,8 +192,94 @@ final class EngineState implements ReplicatedState {
   }
 
   @Override
-  public byte[] query(byte[] request) {
-    return reads.serve(request);
+  public byte[] query(byte[] request, AccessRules.Caller caller) {
+    return reads.serve(request, accessRules(), caller);
+  }
+
+  @Override
+  public AccessRules accessRules() {
+    KvEngine.AccessRules stored = engine.accessRules();
+    ParsedRules p = parsed;
+    if (p.stored() != stored) {
+      AccessRules rules;
+      try {
+        rules = AccessRules.decode(stored.rules());
+      } catch (MalformedEntryException e) {
+        rules = AccessRules.UNREADABLE;
+      }
+      p = new ParsedRules(stored, rules);
+      parsed = p;
+    }
+    return p.rules();
+  }
+
+  @Override
+  public KvEngine.AccessRules storedAccessRules() {
+    return engine.accessRules();
+  }
+
+  @Override
+  public boolean changesAccessRules(Checked checked) {
+    for (Command c : ((CheckedCommands) checked).commands()) {
+      if (c instanceof Command.SetAccessRules) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public Refusal refuseDenied(Checked checked, AccessRules.Caller caller) {
+    if (caller.trusted()) {
+      return null;
+    }
+    AccessRules rules = accessRules();
+    if (!rules.enabled()) {
+      return null;
+    }
+    List<Command> commands = ((CheckedCommands) checked).commands();
+    List<Command> out = new ArrayList<>(commands.size());
+    String first = null;
+    for (Command c : commands) {
+      PermissionDeniedException no = deny(rules, caller, c);
+      if (no != null) {
+        out.add(new Command.Refused(no.getMessage()));
+        first = first == null ? no.getMessage() : first;
+      } else {
+        out.add(c);
+      }
+    }
+    if (first == null) {
+      return null;
+    }
+    // Several commands may be several callers' (a store batches its callers' writes): each learns
+    // its own refusal from the log, so only a lone command is refused before it.
+    return new Refusal(CommandCodec.encodeCommands(out), commands.size() == 1, first);
+  }
+
+  /** The refusal of one command under {@code rules}, or {@code null}: what each command needs. */
+  private static PermissionDeniedException deny(
+      AccessRules rules, AccessRules.Caller caller, Command c) {
+    if (c instanceof Command.Put p) {
+      return rules.deny(caller, p.key(), Permission.WRITE);
+    } else if (c instanceof Command.CasPut p) {
+      return rules.deny(caller, p.key(), Permission.WRITE);
+    } else if (c instanceof Command.Delete d) {
+      return rules.deny(caller, d.key(), Permission.WRITE);
+    } else if (c instanceof Command.CasDelete d) {
+      return rules.deny(caller, d.key(), Permission.WRITE);
+    } else if (c instanceof Command.DeleteTree d) {
+      // deletes the keys under directory/ and the key named as the directory
+      PermissionDeniedException under = rules.deny(caller, d.directory() + "/", Permission.WRITE);
+      return under != null ? under : rules.deny(caller, d.directory(), Permission.WRITE);
+    } else if (c instanceof Command.LockEnqueue q) {
+      return rules.deny(caller, q.queuePrefix(), Permission.WRITE);
+    } else if (c instanceof Command.SetAccessRules) {
+      return rules.deny(caller, "", Permission.ADMIN);
+    } else {
+      // a lease grant, renewal or revocation names no key
+      return rules.denyLease(caller);
+    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.libkv.raft;
 
 import io.libkv.storage.engine.ClientCall;
+import io.libkv.store.PermissionDeniedException;
 import io.libkv.store.StoreException;
 import java.io.File;
 import java.io.IOException;
@@ -327,10 +328,14 @@ final class KvStateMachine extends BaseStateMachine {
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     StageTrace.leaderReceived(getId());
-    ByteString content = request.getMessage().getContent();
+    ByteString content;
+    AccessRules.Caller caller;
     byte[] payload;
     ReplicatedState.Checked checked;
     try {
+      Wire.Authenticated sent = Wire.caller(request.getMessage().getContent());
+      content = sent.content();
+      caller = sent.caller();
       payload = Wire.entryPayload(content, -1);
       long floor = Wire.floor(content, -1);
       if (floor > request.getCallId()) {
@@ -338,8 +343,24 @@ final class KvStateMachine extends BaseStateMachine {
             "its floor " + floor + " is above its call id " + request.getCallId(), null);
       }
       checked = state.validate(payload);
+      if (state.changesAccessRules(checked) && content.byteAt(0) != Wire.ACCESS_ENTRY_VERSION) {
+        throw new MalformedEntryException(
+            "a change of the access rules travels only in a version-"
+                + Wire.ACCESS_ENTRY_VERSION
+                + " entry",
+            null);
+      }
     } catch (MalformedEntryException | NewerFormatException e) {
       return refuse(request, "refused before the log: " + e.getMessage());
+    }
+    boolean rewritten = false;
+    ReplicatedState.Refusal denied = state.refuseDenied(checked, caller);
+    if (denied != null) {
+      if (denied.nothingLeft()) {
+        return refuse(request, denied.reason());
+      }
+      payload = denied.payload();
+      rewritten = true;
     }
     String low = disk.shortage(content.size());
     if (low != null) {
@@ -348,12 +369,25 @@ final class KvStateMachine extends BaseStateMachine {
         if (r.nothingLeft()) {
           return refuse(request, low);
         }
-        return TransactionContext.newBuilder()
-            .setStateMachine(this)
-            .setClientRequest(request)
-            .setLogData(Wire.rewrap(content, r.payload()).getContent())
-            .build();
+        payload = r.payload();
+        rewritten = true;
       }
+    }
+    if (rewritten) {
+      return TransactionContext.newBuilder()
+          .setStateMachine(this)
+          .setClientRequest(request)
+          .setLogData(Wire.rewrap(content, payload))
+          .build();
+    }
+    if (!caller.trusted()) {
+      // Logged without the caller's name: what members apply is what a store sent.
+      return TransactionContext.newBuilder()
+          .setStateMachine(this)
+          .setClientRequest(request)
+          .setLogData(content)
+          .build()
+          .setStateMachineContext(checked);
     }
     return super.startTransaction(request).setStateMachineContext(checked);
   }
@@ -411,11 +445,18 @@ final class KvStateMachine extends BaseStateMachine {
   @Override
   public CompletableFuture<Message> query(Message request) {
     StageTrace.mark(StageTrace.Stage.QUERY);
-    if (Wire.isExport(request.getContent())) {
-      return export(request);
-    }
     try {
-      return CompletableFuture.completedFuture(Wire.query(request.getContent(), state, report));
+      Wire.Authenticated sent = Wire.caller(request.getContent());
+      if (Wire.isExport(sent.content())) {
+        PermissionDeniedException no =
+            state.accessRules().deny(sent.caller(), "", Permission.ADMIN);
+        if (no != null) {
+          return CompletableFuture.completedFuture(Wire.denied(no));
+        }
+        return export(sent.content());
+      }
+      return CompletableFuture.completedFuture(
+          Wire.query(sent.content(), state, report, sent.caller()));
     } catch (MalformedEntryException e) {
       return CompletableFuture.completedFuture(Wire.malformed(e.getMessage()));
     } catch (RuntimeException e) {
@@ -427,7 +468,7 @@ final class KvStateMachine extends BaseStateMachine {
    * A backup's query: copying the data or reading a chunk touches the disk, so it runs on this
    * member's export thread, not on the Ratis thread that completed the ReadIndex.
    */
-  private CompletableFuture<Message> export(Message request) {
+  private CompletableFuture<Message> export(ByteString request) {
     SnapshotExports ex = exports;
     if (ex == null) {
       return CompletableFuture.completedFuture(Wire.malformed("the member is not started"));
@@ -435,7 +476,7 @@ final class KvStateMachine extends BaseStateMachine {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            return Wire.export(request.getContent(), ex);
+            return Wire.export(request, ex);
           } catch (MalformedEntryException e) {
             return Wire.malformed(e.getMessage());
           }

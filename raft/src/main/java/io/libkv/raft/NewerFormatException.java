@@ -17,7 +17,7 @@ final class NewerFormatException extends RuntimeException {
             + " has format version "
             + found
             + ", this member reads version "
-            + Wire.ENTRY_VERSION
+            + Wire.NEWEST_ENTRY_VERSION
             + " and older only: upgrade it to the release of the members that wrote it");
     this.found = found;
   }

@@ -231,6 +231,91 @@ final class RaftClusterAdmin implements ClusterAdmin {
     }
   }
 
+  // ------------------------------------------------------------------------------ access rules
+
+  @Override
+  public List<AccessRule> accessRules() {
+    return readRules().rules().rules();
+  }
+
+  @Override
+  public void grant(String identity, String keyPrefix, java.util.Set<Permission> permissions) {
+    AccessRule rule = new AccessRule(identity, keyPrefix, permissions);
+    changeRules(r -> r.grant(rule), "granting " + rule);
+  }
+
+  @Override
+  public void revoke(String identity, String keyPrefix, java.util.Set<Permission> permissions) {
+    AccessRule asked = new AccessRule(identity, keyPrefix, permissions); // checks the arguments
+    changeRules(
+        r -> r.revoke(asked.identity(), asked.keyPrefix(), asked.permissions()),
+        "revoking " + asked);
+  }
+
+  /** The rules in force and the revision that set them. */
+  private record StoredRules(long revision, AccessRules rules) {}
+
+  private StoredRules readRules() {
+    String what = "reading the access rules";
+    byte[] body = Wire.body(send(Wire.accessRulesQuery(), true, what));
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(body);
+    if (b.remaining() < 8) {
+      throw new StoreException(what + ": the leader's answer has " + body.length + " bytes");
+    }
+    long revision = b.getLong();
+    byte[] rules = new byte[b.remaining()];
+    b.get(rules);
+    try {
+      return new StoredRules(revision, AccessRules.decode(rules));
+    } catch (MalformedEntryException e) {
+      throw new StoreException(what + ": " + e.getMessage() + " (a newer member wrote them?)");
+    }
+  }
+
+  /**
+   * Reads the rules, changes them and writes them back if no other change came in between (else
+   * reads again), so that two administrators' changes do not undo each other.
+   */
+  private void changeRules(java.util.function.UnaryOperator<AccessRules> change, String what) {
+    for (int attempt = 0; attempt < 10; attempt++) {
+      StoredRules now = readRules();
+      AccessRules next = change.apply(now.rules());
+      if (next.equals(now.rules())) {
+        return;
+      }
+      byte[] batch =
+          io.libkv.storage.engine.CommandCodec.encodeCommand(
+              new io.libkv.storage.engine.Command.SetAccessRules(next.encode(), now.revision()));
+      io.libkv.storage.engine.CommandResult r =
+          io.libkv.storage.engine.CommandCodec.decodeResults(
+                  Wire.body(send(Wire.accessRules(batch), false, what)))
+              .get(0);
+      if (r instanceof io.libkv.storage.engine.CommandResult.Written) {
+        return;
+      }
+      if (!(r instanceof io.libkv.storage.engine.CommandResult.KeyModified)) {
+        throw r.toException();
+      }
+      // another change came first: read again
+    }
+    throw new StoreException(what + ": the access rules changed under every one of 10 attempts");
+  }
+
+  private org.apache.ratis.protocol.Message send(
+      org.apache.ratis.protocol.Message m, boolean readOnly, String what) {
+    List<String> eps = endpoints(knownPeers());
+    RaftClientReply reply;
+    try {
+      reply = readOnly ? client.io().sendReadOnly(m) : client.io().send(m);
+    } catch (IOException e) {
+      throw RatisErrors.map(e, eps, what, probe());
+    }
+    if (!reply.isSuccess()) {
+      throw RatisErrors.map(reply.getException(), eps, what, probe());
+    }
+    return reply.getMessage();
+  }
+
   @Override
   public void close() {
     senders.shutdownNow();
@@ -346,8 +431,9 @@ final class RaftClusterAdmin implements ClusterAdmin {
             .setProperties(p)
             .setParameters(settings.parameters())
             .setRetryPolicy(
-                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                    attempts, TimeDuration.valueOf(RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)));
+                RatisErrors.notWhenDenied(
+                    RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        attempts, TimeDuration.valueOf(RETRY_SLEEP_MS, TimeUnit.MILLISECONDS))));
     if (leader != null) {
       b.setLeaderId(leader);
     }

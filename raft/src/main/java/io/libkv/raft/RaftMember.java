@@ -97,10 +97,12 @@ final class RaftMember<S extends ReplicatedState> implements AutoCloseable {
     Parameters parameters = settings.parameters();
     parameters.put(ReadIndexRounds.PARAMETER, reads, ReadIndexRounds.class);
     if (settings.tls != null) {
-      // Only members' certificates may make peer calls, each for the member it names.
+      // Only members' certificates may make peer calls, each for the member it names; clients'
+      // requests reach the state machine with the name of their certificate (AccessRules).
       PeerCertificateCheck check = new PeerCertificateCheck(self.getId().toString());
+      ClientAccessCheck access = new ClientAccessCheck(state::accessRules);
       org.apache.ratis.grpc.GrpcConfigKeys.Server.setServicesCustomizer(
-          parameters, (builder, types) -> builder.intercept(check));
+          parameters, (builder, types) -> builder.intercept(check).intercept(access));
       this.peerCheck = check;
     } else {
       this.peerCheck = null;

@@ -1,6 +1,7 @@
 package io.libkv.raft;
 
 import io.libkv.store.NotReachableException;
+import io.libkv.store.PermissionDeniedException;
 import io.libkv.store.StoreException;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -17,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicy;
 
 /** The one place where Ratis' exceptions become this project's {@link StoreException}s. */
 final class RatisErrors {
@@ -38,6 +40,38 @@ final class RatisErrors {
       m = m.substring(x.end());
     }
     return m;
+  }
+
+  /**
+   * The refusal of a permission somewhere in {@code t}'s causes (a member closes an admin call it
+   * refuses with the refusal's text), or {@code null}.
+   */
+  static PermissionDeniedException denied(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof PermissionDeniedException p) {
+        return p;
+      }
+      java.util.Optional<PermissionDeniedException> p =
+          PermissionDeniedException.fromMessage(c.getMessage());
+      if (p.isPresent()) {
+        return p.get();
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * {@code policy}, except that a call refused for want of a permission is not tried again: the
+   * answer would not change.
+   */
+  static RetryPolicy notWhenDenied(RetryPolicy policy) {
+    return event ->
+        denied(event.getCause()) != null
+            ? RetryPolicy.NO_RETRY_ACTION
+            : policy.handleAttemptFailure(event);
   }
 
   /** Unwraps completion wrappers. */
@@ -93,6 +127,10 @@ final class RatisErrors {
     Throwable t = unwrap(failure);
     if (t instanceof StoreException s) {
       return s;
+    }
+    PermissionDeniedException denied = denied(t);
+    if (denied != null) {
+      return denied;
     }
     if (t instanceof IllegalArgumentException i) {
       return i;

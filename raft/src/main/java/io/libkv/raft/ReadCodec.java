@@ -56,7 +56,19 @@ final class ReadCodec {
    * @throws MalformedEntryException if the request does not decode, or has bytes after its args
    */
   byte[] serve(byte[] request) {
-    Query q = decode(request);
+    return serve(request, AccessRules.NONE, AccessRules.Caller.TRUSTED);
+  }
+
+  /**
+   * Serves one request of {@code caller} under {@code rules}: a key, prefix or directory it may not
+   * read is refused before the snapshot is taken, and a page of every change ({@code CHANGES})
+   * holds only the changes of keys it may read (its scan position still moves past the others).
+   *
+   * @throws MalformedEntryException if the request does not decode, or has bytes after its args
+   * @throws io.libkv.store.PermissionDeniedException if the caller may not read what it asks for
+   */
+  byte[] serve(byte[] request, AccessRules rules, AccessRules.Caller caller) {
+    Query q = decode(request, rules, caller);
     return engine.read(
         v -> {
           Out out = new Out();
@@ -78,7 +90,14 @@ final class ReadCodec {
     void answer(ReadView v, DataOutputStream out) throws IOException;
   }
 
-  private static Query decode(byte[] request) {
+  private static void require(AccessRules rules, AccessRules.Caller caller, String key) {
+    io.libkv.store.PermissionDeniedException no = rules.deny(caller, key, Permission.READ);
+    if (no != null) {
+      throw no;
+    }
+  }
+
+  private static Query decode(byte[] request, AccessRules rules, AccessRules.Caller caller) {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(request));
     try {
       byte op = in.readByte();
@@ -86,6 +105,7 @@ final class ReadCodec {
           switch (op) {
             case GET -> {
               String key = in.readUTF();
+              require(rules, caller, key);
               yield (v, out) -> {
                 KvEntry e = v.get(key);
                 out.writeBoolean(e != null);
@@ -96,13 +116,18 @@ final class ReadCodec {
             }
             case LIST -> {
               String prefix = in.readUTF();
+              require(rules, caller, prefix);
               yield (v, out) -> writeEntries(out, v.listPrefix(prefix));
             }
             case LIST_DIR -> {
               String directory = in.readUTF();
+              // the listing is of the keys under directory/; whether the key named as the
+              // directory exists is told only to a caller who may read it
+              require(rules, caller, directory + "/");
+              boolean seesKey = rules.readable(caller, directory);
               yield (v, out) -> {
                 DirectoryListing l = v.listDirectory(directory);
-                out.writeBoolean(l.keyExists());
+                out.writeBoolean(l.keyExists() && seesKey);
                 writeEntries(out, l.children());
               };
             }
@@ -123,12 +148,23 @@ final class ReadCodec {
                 }
                 out.writeBoolean(true);
                 out.writeLong(p.scannedTo());
-                writeChanges(out, p.changes());
+                if (caller.trusted() || !rules.enabled()) {
+                  writeChanges(out, p.changes());
+                } else {
+                  List<ChangeEvent> seen = new ArrayList<>(p.changes().size());
+                  for (ChangeEvent e : p.changes()) {
+                    if (rules.readable(caller, e.key())) {
+                      seen.add(e);
+                    }
+                  }
+                  writeChanges(out, seen);
+                }
               };
             }
             case KEY_CHANGES -> {
               String key = in.readUTF();
               long after = in.readLong();
+              require(rules, caller, key);
               yield (v, out) -> {
                 List<ChangeEvent> cs;
                 try {

@@ -75,19 +75,51 @@ interface ReplicatedState extends AutoCloseable {
    * What {@link #refuseGrowth} made of a payload.
    *
    * @param payload the payload to log instead
-   * @param nothingLeft whether every command was refused (the entry need not be logged at all)
+   * @param nothingLeft whether the whole request can be refused with {@code reason} (the entry need
+   *     not be logged at all)
+   * @param reason what the caller is told when the whole request is refused
    */
-  record Refusal(byte[] payload, boolean nothingLeft) {}
+  record Refusal(byte[] payload, boolean nothingLeft, String reason) {}
 
   /** The size of the live data in bytes (what {@code embedded.maxDataBytes} caps); any thread. */
   long liveDataBytes();
 
   /**
-   * Serves a read-only request against the applied state.
+   * Serves a read-only request against the applied state, for a caller not checked.
    *
    * @throws MalformedEntryException if the request does not decode
    */
-  byte[] query(byte[] request);
+  default byte[] query(byte[] request) {
+    return query(request, AccessRules.Caller.TRUSTED);
+  }
+
+  /**
+   * Serves a read-only request of {@code caller} against the applied state: a key or prefix it may
+   * not read is refused, and a page of every change holds only the changes of keys it may read.
+   *
+   * @throws MalformedEntryException if the request does not decode
+   * @throws io.libkv.store.PermissionDeniedException if the caller may not read what it asks for
+   */
+  byte[] query(byte[] request, AccessRules.Caller caller);
+
+  /** The access rules in force, as of the last applied entry; any thread. */
+  AccessRules accessRules();
+
+  /** The access rules as stored, with the revision that set them; any thread. */
+  io.libkv.storage.engine.KvEngine.AccessRules storedAccessRules();
+
+  /**
+   * On the leader: the payload {@link #validate} checked with every command that {@code caller} may
+   * not make under the rules in force replaced by one that fails with the refusal and changes
+   * nothing (so the other callers' commands of a batch still apply); a request of one refused
+   * command is refused whole.
+   *
+   * @return {@code null} if every command is allowed
+   */
+  Refusal refuseDenied(Checked checked, AccessRules.Caller caller);
+
+  /** Whether a checked payload changes the access rules (it must travel in an access entry). */
+  boolean changesAccessRules(Checked checked);
 
   /**
    * Writes a consistent copy of the data to {@code file} (which does not exist yet).

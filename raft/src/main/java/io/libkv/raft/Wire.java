@@ -1,5 +1,8 @@
 package io.libkv.raft;
 
+import io.libkv.storage.engine.KvEngine;
+import io.libkv.store.PermissionDeniedException;
+import io.libkv.store.StoreException;
 import java.io.ByteArrayOutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -16,13 +19,19 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *
  * <pre>
  * log entry : [ENTRY_VERSION][ENTRY_WRITES][floor: long][command batch]
- *             (version 1, written before client sessions: [1][ENTRY_WRITES][command batch])
+ *             (version 1, written before client sessions: [1][ENTRY_WRITES][command batch];
+ *             version 3, the same as 2, holds a change of the access rules: a member that reads
+ *             only up to 2 stops at it rather than skip it)
  * query     : [VERSION][QUERY_BARRIER]  or  [VERSION][QUERY_READ][read request]
  *             or  [VERSION][QUERY_READ_BATCH][count: int]{[length: int][read request]}*count
  *             or  [VERSION][QUERY_EXPORT_BEGIN]
  *             or  [VERSION][QUERY_EXPORT_CHUNK][token: 16 bytes][offset: long][length: int]
- *             or  [VERSION][QUERY_STATUS]
+ *             or  [VERSION][QUERY_STATUS]  or  [VERSION][QUERY_ACCESS_RULES]
+ * request   : any of the above, or [AUTHENTICATED][length: u16][UTF-8 identity][any of the above]
+ *             (added by a member to what a client certificate sent, {@link ClientAccessCheck})
  * reply     : [STATUS_OK][body]  or  [STATUS_MALFORMED][UTF-8 reason]
+ *             or  [STATUS_DENIED][UTF-8 refusal of {@link PermissionDeniedException}]
+ *             the access rules' body: [revision: long][the rules ({@link AccessRules})]
  *             a barrier's body: [applied index: long]
  *             a batch's body: {[status][length: int][body or UTF-8 reason]}*count
  *             an export's: [token: 16 bytes][applied index: long][size: long][SHA-256: 32 bytes]
@@ -46,6 +55,17 @@ final class Wire {
   /** The version of write entries: 2 carries the sender's floor; 1 is still read. */
   static final byte ENTRY_VERSION = 2;
 
+  /** The version of an entry that changes the access rules (laid out as version 2). */
+  static final byte ACCESS_ENTRY_VERSION = 3;
+
+  /** The newest entry version this build reads. */
+  static final byte NEWEST_ENTRY_VERSION = ACCESS_ENTRY_VERSION;
+
+  /** The first byte of a request a member authenticated: the caller's identity comes next. */
+  static final byte AUTHENTICATED = (byte) 0xA5;
+
+  private static final int MAX_IDENTITY_BYTES = 1024;
+
   /** The floor of an entry sent outside any client session (version 1). */
   static final long NO_FLOOR = -1;
 
@@ -58,8 +78,10 @@ final class Wire {
   static final byte QUERY_EXPORT_BEGIN = 10;
   static final byte QUERY_EXPORT_CHUNK = 11;
   static final byte QUERY_STATUS = 6;
+  static final byte QUERY_ACCESS_RULES = 7;
   static final byte STATUS_OK = 0;
   static final byte STATUS_MALFORMED = 1;
+  static final byte STATUS_DENIED = 2;
 
   private Wire() {}
 
@@ -80,6 +102,73 @@ final class Wire {
     }
     ByteBuffer h = ByteBuffer.allocate(10).put(ENTRY_VERSION).put(ENTRY_WRITES).putLong(floor);
     return Message.valueOf(ByteString.copyFrom(h.array()).concat(ByteString.copyFrom(batch)));
+  }
+
+  /**
+   * The entry that sets the access rules ({@code batch} holds one {@link
+   * io.libkv.storage.engine.Command.SetAccessRules}), of {@link #ACCESS_ENTRY_VERSION}.
+   */
+  static Message accessRules(byte[] batch) {
+    ByteBuffer h = ByteBuffer.allocate(10).put(ACCESS_ENTRY_VERSION).put(ENTRY_WRITES).putLong(0);
+    return Message.valueOf(ByteString.copyFrom(h.array()).concat(ByteString.copyFrom(batch)));
+  }
+
+  /** The query for the access rules in force (needs the admin permission once there are rules). */
+  static Message accessRulesQuery() {
+    return Message.valueOf(ByteString.copyFrom(new byte[] {VERSION, QUERY_ACCESS_RULES}));
+  }
+
+  /** What a request carries once a member has named its caller, and the caller. */
+  record Authenticated(AccessRules.Caller caller, ByteString content) {}
+
+  /** {@code content} as sent by the client certificate named {@code identity}. */
+  static ByteString authenticate(String identity, ByteString content) {
+    byte[] id = identity.getBytes(StandardCharsets.UTF_8);
+    if (id.length > MAX_IDENTITY_BYTES) {
+      throw new IllegalArgumentException(
+          "a certificate name of " + id.length + " bytes, over " + MAX_IDENTITY_BYTES);
+    }
+    ByteBuffer h = ByteBuffer.allocate(3 + id.length);
+    h.put(AUTHENTICATED).putShort((short) id.length).put(id);
+    return ByteString.copyFrom(h.array()).concat(content);
+  }
+
+  /**
+   * The caller of a request and what it sent: a request without an identity comes from a member or
+   * its own stores ({@link AccessRules.Caller#TRUSTED}).
+   *
+   * @throws MalformedEntryException if the identity is cut short, or the request names two
+   */
+  static Authenticated caller(ByteString content) {
+    if (content.isEmpty() || content.byteAt(0) != AUTHENTICATED) {
+      return new Authenticated(AccessRules.Caller.TRUSTED, content);
+    }
+    if (content.size() < 3) {
+      throw new MalformedEntryException("an authenticated request is cut short", null);
+    }
+    int length = content.substring(1, 3).asReadOnlyByteBuffer().getShort() & 0xFFFF;
+    if (length == 0 || length > MAX_IDENTITY_BYTES || content.size() < 3 + length) {
+      throw new MalformedEntryException("an authenticated request's identity is malformed", null);
+    }
+    String identity = content.substring(3, 3 + length).toStringUtf8();
+    ByteString inner = content.substring(3 + length);
+    if (!inner.isEmpty() && inner.byteAt(0) == AUTHENTICATED) {
+      throw new MalformedEntryException("a request names its caller twice", null);
+    }
+    return new Authenticated(new AccessRules.Caller(identity), inner);
+  }
+
+  /** The reply to a request refused for want of a permission. */
+  static Message denied(PermissionDeniedException e) {
+    return Message.valueOf(
+        ByteString.copyFrom(new byte[] {STATUS_DENIED})
+            .concat(ByteString.copyFrom(e.getMessage(), StandardCharsets.UTF_8)));
+  }
+
+  private static RuntimeException deniedError(String refusal) {
+    return PermissionDeniedException.fromMessage(refusal)
+        .<RuntimeException>map(e -> e)
+        .orElseGet(() -> new StoreException(refusal));
   }
 
   /**
@@ -156,14 +245,25 @@ final class Wire {
     return Message.valueOf(ByteString.copyFrom(b.array()));
   }
 
-  /** One answer of a batch: a body, or the reason the request was refused as malformed. */
-  record Answer(byte[] body, String malformed) {
+  /**
+   * One answer of a batch: a body, or the reason the request was refused as malformed, or the
+   * refusal of a permission.
+   */
+  record Answer(byte[] body, String malformed, String denied) {
+    Answer(byte[] body, String malformed) {
+      this(body, malformed, null);
+    }
+
     /**
      * Returns the body.
      *
+     * @throws PermissionDeniedException if the caller may not read what it asked for
      * @throws IllegalStateException with the reason, if the server rejected the request
      */
     byte[] bodyOrThrow() {
+      if (denied != null) {
+        throw deniedError(denied);
+      }
       if (malformed != null) {
         throw new IllegalStateException("the state machine rejected the request: " + malformed);
       }
@@ -184,10 +284,11 @@ final class Wire {
         byte status = b.get();
         byte[] bytes = new byte[b.getInt()];
         b.get(bytes);
+        String text = new String(bytes, StandardCharsets.UTF_8);
         out.add(
             status == STATUS_OK
                 ? new Answer(bytes, null)
-                : new Answer(null, new String(bytes, StandardCharsets.UTF_8)));
+                : status == STATUS_DENIED ? new Answer(null, null, text) : new Answer(null, text));
       }
     } catch (BufferUnderflowException | NegativeArraySizeException e) {
       throw new IllegalStateException(
@@ -224,9 +325,11 @@ final class Wire {
     return data.substring(2, 10).asReadOnlyByteBuffer().getLong();
   }
 
-  /** Entry with {@code payload} as its batch and the floor of {@code original}. */
-  static Message rewrap(ByteString original, byte[] payload) {
-    return writes(payload, floor(original, -1));
+  /**
+   * Entry with {@code payload} as its batch and the header (version and floor) of {@code original}.
+   */
+  static ByteString rewrap(ByteString original, byte[] payload) {
+    return original.substring(0, headerSize(original, -1)).concat(ByteString.copyFrom(payload));
   }
 
   private static int headerSize(ByteString data, long index) {
@@ -236,18 +339,20 @@ final class Wire {
           what + " has " + data.size() + " bytes, fewer than the 2 of a header", null);
     }
     int version = Byte.toUnsignedInt(data.byteAt(0));
-    if (version > ENTRY_VERSION) {
+    if (version > NEWEST_ENTRY_VERSION) {
       throw new NewerFormatException(version, what);
     }
-    if (version != VERSION && version != ENTRY_VERSION) {
+    if (version != VERSION && version != ENTRY_VERSION && version != ACCESS_ENTRY_VERSION) {
       throw new MalformedEntryException(
           what
               + " has format version "
               + version
               + ", expected "
               + VERSION
+              + ", "
+              + ENTRY_VERSION
               + " or "
-              + ENTRY_VERSION,
+              + ACCESS_ENTRY_VERSION,
           null);
     }
     if (data.byteAt(1) != ENTRY_WRITES) {
@@ -258,7 +363,13 @@ final class Wire {
     }
     if (data.size() < 10) {
       throw new MalformedEntryException(
-          what + " has " + data.size() + " bytes, fewer than the 10 of a version-2 header", null);
+          what
+              + " has "
+              + data.size()
+              + " bytes, fewer than the 10 of a version-"
+              + version
+              + " header",
+          null);
     }
     long floor = data.substring(2, 10).asReadOnlyByteBuffer().getLong();
     if (floor < 0) {
@@ -267,21 +378,47 @@ final class Wire {
     return 10;
   }
 
-  /** Serves a query against {@code state}; a status query with {@code report}'s bytes. */
-  static Message query(ByteString q, ReplicatedState state, Supplier<byte[]> report) {
+  /**
+   * Serves a query of {@code caller} against {@code state}; a status query with {@code report}'s
+   * bytes. A request the caller may not make is answered with {@link #STATUS_DENIED}.
+   */
+  static Message query(
+      ByteString q, ReplicatedState state, Supplier<byte[]> report, AccessRules.Caller caller) {
     if (q.size() < 2 || q.byteAt(0) != VERSION) {
       throw new MalformedEntryException("query has a bad header", null);
     }
-    return switch (q.byteAt(1)) {
-      case QUERY_BARRIER -> ok(ByteBuffer.allocate(8).putLong(state.appliedIndex()).array());
-      case QUERY_READ -> ok(state.query(q.substring(2).toByteArray()));
-      case QUERY_READ_BATCH -> ok(serveBatch(q.substring(2).asReadOnlyByteBuffer(), state));
-      case QUERY_STATUS -> ok(report.get());
-      default -> throw new MalformedEntryException("query has unknown kind " + q.byteAt(1), null);
-    };
+    try {
+      return switch (q.byteAt(1)) {
+        case QUERY_BARRIER -> ok(ByteBuffer.allocate(8).putLong(state.appliedIndex()).array());
+        case QUERY_READ -> ok(state.query(q.substring(2).toByteArray(), caller));
+        case QUERY_READ_BATCH ->
+            ok(serveBatch(q.substring(2).asReadOnlyByteBuffer(), state, caller));
+        case QUERY_STATUS -> ok(report.get());
+        case QUERY_ACCESS_RULES -> {
+          if (q.size() != 2) {
+            throw new MalformedEntryException(
+                "an access rules query has " + q.size() + " bytes", null);
+          }
+          PermissionDeniedException no = state.accessRules().deny(caller, "", Permission.ADMIN);
+          if (no != null) {
+            throw no;
+          }
+          KvEngine.AccessRules r = state.storedAccessRules();
+          yield ok(
+              ByteBuffer.allocate(8 + r.rules().length)
+                  .putLong(r.revision())
+                  .put(r.rules())
+                  .array());
+        }
+        default -> throw new MalformedEntryException("query has unknown kind " + q.byteAt(1), null);
+      };
+    } catch (PermissionDeniedException e) {
+      return denied(e);
+    }
   }
 
-  private static byte[] serveBatch(ByteBuffer in, ReplicatedState state) {
+  private static byte[] serveBatch(
+      ByteBuffer in, ReplicatedState state, AccessRules.Caller caller) {
     List<byte[]> requests = new ArrayList<>();
     try {
       int count = in.getInt();
@@ -310,11 +447,14 @@ final class Wire {
       byte status;
       byte[] body;
       try {
-        body = state.query(r);
+        body = state.query(r, caller);
         status = STATUS_OK;
       } catch (MalformedEntryException e) {
         body = String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8);
         status = STATUS_MALFORMED;
+      } catch (PermissionDeniedException e) {
+        body = e.getMessage().getBytes(StandardCharsets.UTF_8);
+        status = STATUS_DENIED;
       }
       out.write(status);
       out.writeBytes(ByteBuffer.allocate(4).putInt(body.length).array());
@@ -342,12 +482,16 @@ final class Wire {
   /**
    * Returns the body of an OK reply.
    *
+   * @throws PermissionDeniedException if the caller may not make the request
    * @throws IllegalStateException with the reason, if the server rejected the message as malformed
    */
   static byte[] body(Message reply) {
     ByteString c = reply.getContent();
     if (c.isEmpty()) {
       throw new IllegalStateException("empty reply from the state machine");
+    }
+    if (c.byteAt(0) == STATUS_DENIED) {
+      throw deniedError(c.substring(1).toStringUtf8());
     }
     if (c.byteAt(0) != STATUS_OK) {
       throw new IllegalStateException(

@@ -131,7 +131,8 @@ class EngineStateTest {
         NewerFormatException.class,
         () ->
             Wire.entryPayload(
-                ByteString.copyFrom(new byte[] {Wire.ENTRY_VERSION + 1, Wire.ENTRY_WRITES}), 1));
+                ByteString.copyFrom(new byte[] {Wire.NEWEST_ENTRY_VERSION + 1, Wire.ENTRY_WRITES}),
+                1));
     // Version 2 carries the sender's floor: 8 bytes, not negative.
     assertThrows(
         MalformedEntryException.class,

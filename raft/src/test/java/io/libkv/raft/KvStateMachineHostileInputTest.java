@@ -304,11 +304,11 @@ class KvStateMachineHostileInputTest {
     String before = fingerprint();
     long applied = engine.appliedIndex();
     byte[] newer = validEntry(new Command.Put("new", b("v"), 0, 0));
-    newer[0] = (byte) (Wire.ENTRY_VERSION + 1);
+    newer[0] = (byte) (Wire.NEWEST_ENTRY_VERSION + 1);
     // A request in a newer format is refused before the log by a leader that cannot read it.
     IOException refused = assertThrows(IOException.class, () -> startTransaction(newer));
     assertTrue(refused.getMessage().contains("refused before the log"), refused.getMessage());
-    assertTrue(refused.getMessage().contains("format version " + (Wire.ENTRY_VERSION + 1)));
+    assertTrue(refused.getMessage().contains("format version " + (Wire.NEWEST_ENTRY_VERSION + 1)));
     // In the log (a newer leader wrote it): the member stops, naming both versions; never skips.
     index++;
     LogEntryProto entry =
@@ -328,8 +328,8 @@ class KvStateMachineHostileInputTest {
         assertThrows(io.libkv.store.StoreException.class, () -> machine.applyTransaction(trx));
     String why = stop.getMessage();
     assertTrue(why.contains("log entry " + index), why);
-    assertTrue(why.contains("format version " + (Wire.ENTRY_VERSION + 1)), why);
-    assertTrue(why.contains("reads version " + Wire.ENTRY_VERSION), why);
+    assertTrue(why.contains("format version " + (Wire.NEWEST_ENTRY_VERSION + 1)), why);
+    assertTrue(why.contains("reads version " + Wire.NEWEST_ENTRY_VERSION), why);
     assertTrue(why.contains("upgrade"), why);
     assertEquals(why, machine.failure(), "the member reports why it stopped");
     assertEquals(before, fingerprint(), "nothing of the entry was applied");

@@ -29,7 +29,8 @@ public sealed interface Command
         Command.LeaseKeepAlive,
         Command.LeaseRevoke,
         Command.LockEnqueue,
-        Command.Refused {
+        Command.Refused,
+        Command.SetAccessRules {
 
   /**
    * Whether applying this command can make the stored data larger: a put, a CAS put, a new lease or
@@ -203,6 +204,40 @@ public sealed interface Command
     /** Checks for nulls. */
     public Refused {
       Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /**
+   * Replaces the access rules kept with the data ({@link KvEngine#accessRules()}), only if they
+   * were last set at {@code expectedRevision} (0: never set), so that two administrators' changes
+   * do not undo each other; else the result is {@link CommandResult.KeyModified} naming {@link
+   * KvEngine#ACCESS_RULES}. The engine stores the bytes as given: their meaning and validation
+   * belong to the Raft module.
+   *
+   * @param rules the encoded rules; empty for none
+   * @param expectedRevision the revision of the rules this change replaces
+   */
+  record SetAccessRules(byte[] rules, long expectedRevision) implements Command {
+    /** Checks for nulls. */
+    public SetAccessRules {
+      Objects.requireNonNull(rules, "rules");
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SetAccessRules s
+          && Arrays.equals(rules, s.rules)
+          && expectedRevision == s.expectedRevision;
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(Arrays.hashCode(rules), expectedRevision);
+    }
+
+    @Override
+    public String toString() {
+      return "SetAccessRules[" + rules.length + " bytes, expected=" + expectedRevision + "]";
     }
   }
 }

@@ -119,6 +119,8 @@ public final class CommandCodec {
       return 1 + str(q.queuePrefix()) + 8;
     } else if (c instanceof Command.Refused f) {
       return 1 + str(f.reason());
+    } else if (c instanceof Command.SetAccessRules a) {
+      return 1 + 4 + a.rules().length + 8;
     }
     throw new IllegalArgumentException("unknown command " + c);
   }
@@ -149,6 +151,8 @@ public final class CommandCodec {
       w.u8(9).str(q.queuePrefix()).i64(q.ttlMillis());
     } else if (c instanceof Command.Refused f) {
       w.u8(10).str(f.reason());
+    } else if (c instanceof Command.SetAccessRules a) {
+      w.u8(11).bytes(a.rules()).i64(a.expectedRevision());
     } else {
       throw new IllegalArgumentException("unknown command " + c);
     }
@@ -178,6 +182,8 @@ public final class CommandCodec {
         return new Command.LockEnqueue(r.str(), r.i64());
       case 10:
         return new Command.Refused(r.str());
+      case 11:
+        return new Command.SetAccessRules(r.nonNullBytes(), r.i64());
       default:
         throw new MalformedCommandException("unknown command type " + type, at);
     }

@@ -173,7 +173,9 @@ public sealed interface CommandResult
 
     @Override
     public RuntimeException toException() {
-      return new StoreException(reason);
+      return io.libkv.store.PermissionDeniedException.fromMessage(reason)
+          .<RuntimeException>map(e -> e)
+          .orElseGet(() -> new StoreException(reason));
     }
   }
 

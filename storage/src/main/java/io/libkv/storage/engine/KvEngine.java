@@ -99,6 +99,23 @@ public final class KvEngine implements KvReader, AutoCloseable {
   // The environment's format version (an int), written when an environment is created; absent in
   // environments made before it was recorded, which are version 1.
   private static final byte[] FORMAT_KEY = {'v'};
+  // The access rules: [revision they were set at: long][the rules' bytes]; absent if never set.
+  private static final byte[] ACCESS_KEY = {'a'};
+
+  /** The name a conflicting {@link Command.SetAccessRules} is reported under. */
+  public static final String ACCESS_RULES = "access rules";
+
+  /**
+   * The access rules kept with the data, as the last {@link Command.SetAccessRules} applied left
+   * them.
+   *
+   * @param revision the revision of the command that set them, 0 if none ever did
+   * @param rules their bytes, empty for none (do not modify)
+   */
+  public record AccessRules(long revision, byte[] rules) {
+    /** No rules ever set. */
+    public static final AccessRules NONE = new AccessRules(0, new byte[0]);
+  }
 
   /**
    * The on-disk format this engine writes and reads. An environment or snapshot recording a newer
@@ -128,6 +145,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
 
   private volatile long appliedIndex;
   private volatile long lastRevision;
+  private volatile AccessRules accessRules = AccessRules.NONE;
 
   private KvEngine(Path dir, EngineOptions options) {
     this.dir = dir;
@@ -170,6 +188,11 @@ public final class KvEngine implements KvReader, AutoCloseable {
   /** The highest revision used by a committed batch (0 for a new engine). */
   public long lastRevision() {
     return lastRevision;
+  }
+
+  /** The access rules as of the last applied batch (as restored, after a restore). */
+  public AccessRules accessRules() {
+    return accessRules;
   }
 
   /** Adds a listener told after every commit, on the apply thread. */
@@ -321,6 +344,9 @@ public final class KvEngine implements KvReader, AutoCloseable {
         txn.commit();
         this.appliedIndex = appliedIndex;
         this.lastRevision = newLast;
+        if (batch.accessRules != null) {
+          this.accessRules = batch.accessRules;
+        }
         notifyListeners(new AppliedBatch(appliedIndex, newLast, batch.changes, batch.leaseEvents));
         return results;
       } catch (Env.MapFullException e) {
@@ -385,6 +411,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
     final boolean full;
     long floor;
     int seq;
+    AccessRules accessRules; // set by this batch, published after its commit
 
     Batch(Txn<DirectBuffer> txn, long floor, boolean full) {
       this.txn = txn;
@@ -429,8 +456,23 @@ public final class KvEngine implements KvReader, AutoCloseable {
         return revoke(r.leaseId(), rev);
       } else if (c instanceof Command.LockEnqueue q) {
         return enqueue(q.queuePrefix(), q.ttlMillis(), rev);
+      } else if (c instanceof Command.SetAccessRules a) {
+        return setAccessRules(a, rev);
       }
       throw new IllegalArgumentException("unknown command " + c);
+    }
+
+    private CommandResult setAccessRules(Command.SetAccessRules a, long rev) {
+      AccessRules now = accessRules != null ? accessRules : readAccessRules(meta, txn);
+      if (now.revision() != a.expectedRevision()) {
+        return new CommandResult.KeyModified(ACCESS_RULES, a.expectedRevision(), now.revision());
+      }
+      UnsafeBuffer v = new UnsafeBuffer(ByteBuffer.allocateDirect(8 + a.rules().length));
+      v.putLong(0, rev, BE);
+      v.putBytes(8, a.rules());
+      meta.put(txn, direct(ACCESS_KEY), v);
+      accessRules = new AccessRules(rev, a.rules().clone());
+      return new CommandResult.Written(rev);
     }
 
     private CommandResult put(
@@ -906,6 +948,16 @@ public final class KvEngine implements KvReader, AutoCloseable {
     return new long[] {v.getLong(0, BE), v.getLong(8, BE), v.getLong(16, BE)};
   }
 
+  private static AccessRules readAccessRules(Dbi<DirectBuffer> metaDbi, Txn<DirectBuffer> txn) {
+    DirectBuffer v = metaDbi.get(txn, direct(ACCESS_KEY));
+    if (v == null || v.capacity() < 8) {
+      return AccessRules.NONE;
+    }
+    byte[] rules = new byte[v.capacity() - 8];
+    v.getBytes(8, rules);
+    return new AccessRules(v.getLong(0, BE), rules);
+  }
+
   /** The format version an environment records, 0 if none. */
   private static int readFormat(Dbi<DirectBuffer> metaDbi, Txn<DirectBuffer> txn) {
     DirectBuffer v = metaDbi.get(txn, direct(FORMAT_KEY));
@@ -1160,6 +1212,7 @@ public final class KvEngine implements KvReader, AutoCloseable {
         long[] m = readMeta(txn);
         appliedIndex = m[0];
         lastRevision = m[1];
+        accessRules = readAccessRules(meta, txn);
       }
       try {
         checkFormat(format, dir);
