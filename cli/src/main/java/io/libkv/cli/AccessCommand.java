@@ -71,14 +71,7 @@ final class AccessCommand implements Runnable {
               description = "Comma-separated: read, write, admin.")
           String permissions,
       @Mixin ClusterOptions cluster) {
-    Set<Permission> ps = parse(permissions, "grant");
-    return cluster.run(
-        spec.subcommands().get("grant"),
-        (admin, out) -> {
-          admin.grant(identity, prefix, ps);
-          out.done("grant", identity);
-          return KvStatus.OK;
-        });
+    return change("grant", identity, prefix, permissions, cluster);
   }
 
   @Command(
@@ -98,12 +91,21 @@ final class AccessCommand implements Runnable {
               description = "Comma-separated: read, write, admin.")
           String permissions,
       @Mixin ClusterOptions cluster) {
-    Set<Permission> ps = parse(permissions, "revoke");
+    return change("revoke", identity, prefix, permissions, cluster);
+  }
+
+  private int change(
+      String sub, String identity, String prefix, String permissions, ClusterOptions cluster) {
+    Set<Permission> ps = parse(permissions, sub);
     return cluster.run(
-        spec.subcommands().get("revoke"),
+        spec.subcommands().get(sub),
         (admin, out) -> {
-          admin.revoke(identity, prefix, ps);
-          out.done("revoke", identity);
+          if (sub.equals("grant")) {
+            admin.grant(identity, prefix, ps);
+          } else {
+            admin.revoke(identity, prefix, ps);
+          }
+          out.done(sub, identity);
           return KvStatus.OK;
         });
   }

@@ -1,15 +1,12 @@
 package io.libkv.raft;
 
 import io.libkv.store.PermissionDeniedException;
-import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.function.Supplier;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 import org.apache.ratis.proto.RaftProtos.ClientMessageEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto;
 import org.apache.ratis.proto.grpc.AdminProtocolServiceGrpc;
@@ -56,7 +53,8 @@ final class ClientAccessCheck implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     X509Certificate cert =
-        peerCertificate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        MemberCertificates.peerCertificate(
+            call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     String identity;
     try {
       identity = cert == null ? null : identity(cert);
@@ -106,18 +104,6 @@ final class ClientAccessCheck implements ServerInterceptor {
       // fall through to the whole subject
     }
     return subject;
-  }
-
-  private static X509Certificate peerCertificate(SSLSession session) {
-    if (session == null) {
-      return null;
-    }
-    try {
-      Certificate[] chain = session.getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
-    }
   }
 
   /** Puts the caller's name in front of every request it sends. */

@@ -64,6 +64,19 @@ final class MemberCertificates {
   }
 
   /** The certificate's subject, for messages. */
+  /** The certificate the other side of a TLS session presented, or {@code null} if none. */
+  static X509Certificate peerCertificate(javax.net.ssl.SSLSession session) {
+    if (session == null) {
+      return null;
+    }
+    try {
+      java.security.cert.Certificate[] chain = session.getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+
   static String subject(X509Certificate cert) {
     return "'" + cert.getSubjectX500Principal().getName() + "'";
   }

@@ -1,12 +1,9 @@
 package io.libkv.raft;
 
-import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.proto.grpc.RaftServerProtocolServiceGrpc;
 import org.apache.ratis.thirdparty.io.grpc.Grpc;
@@ -60,7 +57,8 @@ final class PeerCertificateCheck implements ServerInterceptor {
     }
     String method = call.getMethodDescriptor().getBareMethodName();
     X509Certificate cert =
-        peerCertificate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        MemberCertificates.peerCertificate(
+            call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     String member = null;
     String unfit;
     try {
@@ -98,18 +96,6 @@ final class PeerCertificateCheck implements ServerInterceptor {
       LOG.warn("{}", text);
     }
     call.close(Status.PERMISSION_DENIED.withDescription(text), new Metadata());
-  }
-
-  private static X509Certificate peerCertificate(SSLSession session) {
-    if (session == null) {
-      return null;
-    }
-    try {
-      Certificate[] chain = session.getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
-    }
   }
 
   /** The member a peer request says it comes from, or {@code null} for an unknown request. */

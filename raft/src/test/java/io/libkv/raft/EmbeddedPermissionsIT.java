@@ -216,6 +216,21 @@ class EmbeddedPermissionsIT {
       assertEquals("admin", e.permission());
       assertEquals(leader, cluster.awaitLeader().id(), "the refused transfer moved nothing");
       assertEquals(3, alice.members().size(), "a member's status is not an admin call");
+      Path backup = dir.resolve("alice.snap");
+      assertDenied(
+          "alice",
+          "",
+          "admin",
+          () ->
+              EmbeddedSnapshots.save(
+                  cluster.endpoints(), Config.builder().tls(cert("alice")).build(), backup));
+      assertTrue(!java.nio.file.Files.exists(backup), "no backup file was written");
+      assertTrue(
+          EmbeddedSnapshots.save(
+                  cluster.endpoints(),
+                  Config.builder().tls(cert("root")).build(),
+                  dir.resolve("root.snap"))
+              > 0);
       root.transferLeadership(other);
       assertEquals(other, cluster.awaitLeader().id());
     }

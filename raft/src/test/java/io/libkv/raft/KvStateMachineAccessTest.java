@@ -21,14 +21,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientRequest;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -88,41 +81,15 @@ class KvStateMachineAccessTest {
 
   /** The leader's start of {@code content} sent by {@code identity} ({@code null}: a member). */
   private TransactionContext start(ByteString content, String identity) throws Exception {
-    RaftClientRequest request =
-        RaftClientRequest.newBuilder()
-            .setClientId(ClientId.randomId())
-            .setServerId(RaftPeerId.valueOf("n1"))
-            .setGroupId(RaftGroupId.randomId())
-            .setCallId(1)
-            .setMessage(
-                Message.valueOf(identity == null ? content : Wire.authenticate(identity, content)))
-            .setType(RaftClientRequest.writeRequestType())
-            .build();
-    TransactionContext t = machine.startTransaction(request);
-    if (t.getException() != null) {
-      throw t.getException();
-    }
-    return t;
+    return StateMachineDriver.start(
+        machine, identity == null ? content : Wire.authenticate(identity, content));
   }
 
   private List<CommandResult> apply(TransactionContext trx) throws Exception {
-    index++;
     ByteString logged = trx.getStateMachineLogEntry().getLogData();
     assertTrue(logged.byteAt(0) != Wire.AUTHENTICATED, "the log carries no caller's name");
-    LogEntryProto entry =
-        LogEntryProto.newBuilder()
-            .setTerm(1)
-            .setIndex(index)
-            .setStateMachineLogEntry(StateMachineLogEntryProto.newBuilder().setLogData(logged))
-            .build();
-    TransactionContext applied =
-        TransactionContext.newBuilder()
-            .setStateMachine(machine)
-            .setServerRole(RaftPeerRole.FOLLOWER)
-            .setLogEntry(entry)
-            .build();
-    Message reply = machine.applyTransaction(applied).get(10, TimeUnit.SECONDS);
-    return CommandCodec.decodeResults(Wire.body(reply));
+    return CommandCodec.decodeResults(
+        Wire.body(StateMachineDriver.apply(machine, logged, ++index)));
   }
 
   @Test

@@ -22,13 +22,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientRequest;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -81,41 +74,15 @@ class KvStateMachineLowDiskTest {
   }
 
   private TransactionContext start(byte[] content) throws Exception {
-    RaftClientRequest request =
-        RaftClientRequest.newBuilder()
-            .setClientId(ClientId.randomId())
-            .setServerId(RaftPeerId.valueOf("n1"))
-            .setGroupId(RaftGroupId.randomId())
-            .setCallId(1)
-            .setMessage(Message.valueOf(ByteString.copyFrom(content)))
-            .setType(RaftClientRequest.writeRequestType())
-            .build();
-    TransactionContext t = machine.startTransaction(request);
-    if (t.getException() != null) {
-      throw t.getException(); // what Ratis answers the client with, appending nothing
-    }
-    return t;
+    return StateMachineDriver.start(machine, ByteString.copyFrom(content));
   }
 
   /** Applies what the leader would log for {@code trx}, as the next entry; returns the results. */
   private List<CommandResult> apply(TransactionContext trx) throws Exception {
-    index++;
-    LogEntryProto entry =
-        LogEntryProto.newBuilder()
-            .setTerm(1)
-            .setIndex(index)
-            .setStateMachineLogEntry(
-                StateMachineLogEntryProto.newBuilder()
-                    .setLogData(trx.getStateMachineLogEntry().getLogData()))
-            .build();
-    TransactionContext applied =
-        TransactionContext.newBuilder()
-            .setStateMachine(machine)
-            .setServerRole(RaftPeerRole.FOLLOWER)
-            .setLogEntry(entry)
-            .build();
-    Message reply = machine.applyTransaction(applied).get(10, TimeUnit.SECONDS);
-    return CommandCodec.decodeResults(Wire.body(reply));
+    return CommandCodec.decodeResults(
+        Wire.body(
+            StateMachineDriver.apply(
+                machine, trx.getStateMachineLogEntry().getLogData(), ++index)));
   }
 
   private void awaitRefused(byte[] content) throws Exception {
