@@ -34,8 +34,27 @@ import java.util.Set;
  * faults healed within their slot.
  */
 final class Nemesis {
-  static final Set<String> KINDS =
-      Set.of("partition", "isolate", "kill", "crash", "pause", "clock", "process-clock", "member");
+  /** What the seed drew for one fault: which variant, which node, a fraction, and how long. */
+  private record Draw(int variant, int pick, double r, long durMs) {}
+
+  /** One kind of fault: injects it on a nemesis and returns what heals it. */
+  @FunctionalInterface
+  private interface Fault {
+    Runnable inject(Nemesis on, Draw d);
+  }
+
+  private static final Map<String, Fault> FAULTS =
+      Map.of(
+          "partition", Nemesis::partition,
+          "isolate", Nemesis::isolate,
+          "kill", Nemesis::kill,
+          "crash", Nemesis::crash,
+          "pause", Nemesis::pause,
+          "clock", Nemesis::clock,
+          "process-clock", Nemesis::shiftProcessClock,
+          "member", Nemesis::changeMembers);
+
+  static final Set<String> KINDS = FAULTS.keySet();
 
   /** How long one membership change (with its retries) may take before it counts as unconfirmed. */
   private static final long MEMBER_CHANGE_MS = 60_000;
@@ -183,178 +202,189 @@ final class Nemesis {
   }
 
   private Runnable inject(String kind, int variant, int pick, double r, long durMs) {
-    List<Cluster.Node> nodes = cluster.members();
-    switch (kind) {
-      case "partition":
-        {
-          if (nodes.size() < 2) {
-            note("partition skipped: one node");
-            return () -> {};
-          }
-          List<Cluster.Node> shuffled = new ArrayList<>(nodes);
-          Collections.shuffle(shuffled, new Random(pick));
-          if (variant == 0) {
-            Cluster.Node t = target(0, pick);
-            List<Cluster.Node> rest = new ArrayList<>(nodes);
-            rest.remove(t);
-            cluster.partition(List.of(List.of(t), rest));
-            note(
-                "partition isolate "
-                    + t
-                    + " (leader="
-                    + (t == cluster.leader())
-                    + ") for "
-                    + durMs
-                    + "ms");
-          } else if (variant == 1 || nodes.size() < 3) {
-            int cut = nodes.size() / 2;
-            List<Cluster.Node> minority = shuffled.subList(0, cut);
-            List<Cluster.Node> majority = shuffled.subList(cut, shuffled.size());
-            cluster.partition(List.of(List.copyOf(minority), List.copyOf(majority)));
-            note(
-                "partition minority "
-                    + minority
-                    + " | majority "
-                    + majority
-                    + " for "
-                    + durMs
-                    + "ms");
-          } else {
-            Cluster.Node bridge = shuffled.get(0);
-            List<Cluster.Node> rest = shuffled.subList(1, shuffled.size());
-            int half = rest.size() / 2;
-            List<Cluster.Node> a = rest.subList(0, half);
-            List<Cluster.Node> b = rest.subList(half, rest.size());
-            for (Cluster.Node x : a) {
-              for (Cluster.Node y : b) {
-                cluster.cut(x, y);
-                cluster.cut(y, x);
-              }
-            }
-            note("partition bridge " + a + " <" + bridge + "> " + b + " for " + durMs + "ms");
-          }
-          injected(kind);
-          return () -> {
-            cluster.healAll();
-            note("heal partition");
-            healed(kind);
-          };
-        }
-      case "isolate":
-        {
-          Cluster.Node t = nodes.get(pick % nodes.size());
-          List<Cluster.Node> rest = new ArrayList<>(nodes);
-          rest.remove(t);
-          cluster.partition(List.of(List.of(t), rest));
-          note("isolate " + t + " for " + durMs + "ms");
-          injected(kind);
-          return () -> {
-            cluster.healAll();
-            note("heal isolate");
-            healed(kind);
-          };
-        }
-      case "kill":
-        {
-          Cluster.Node t = target(variant, pick);
-          cluster.kill(t);
-          note("kill -9 " + t + " for " + durMs + "ms");
-          injected(kind);
-          return () -> {
-            try {
-              cluster.restart(t, 120_000);
-              note("restarted " + t + startTime(t));
-              healed(kind);
-            } catch (RuntimeException e) {
-              note(
-                  "restart of "
-                      + t
-                      + " failed, will retry at the end: "
-                      + e.getMessage().lines().findFirst().orElse(""));
-              cluster.kill(t);
-            }
-          };
-        }
-      case "crash":
-        {
-          // Variant 2: the whole machine loses power (every member at once).
-          List<Cluster.Node> victims = variant == 2 ? nodes : List.of(target(variant, pick));
-          for (Cluster.Node t : victims) {
-            String undone = cluster.crash(t);
-            note("crash (power loss) " + t + " for " + durMs + "ms: " + undone);
-          }
-          injected(kind);
-          return () -> {
-            Map<Cluster.Node, RuntimeException> failed = cluster.restartAll(victims, 120_000);
-            if (failed.isEmpty()) {
-              healed(kind);
-            }
-            for (Cluster.Node t : victims) {
-              RuntimeException e = failed.get(t);
-              if (e == null) {
-                note("restarted " + t + " after the crash" + startTime(t));
-              } else {
-                note(
-                    "restart of "
-                        + t
-                        + " after the crash failed, will retry at the end: "
-                        + firstLine(e));
-                cluster.kill(t);
-              }
-            }
-          };
-        }
-      case "pause":
-        {
-          Cluster.Node t = target(variant, pick);
-          cluster.pause(t);
-          note("SIGSTOP " + t + " for " + durMs + "ms");
-          injected(kind);
-          return () -> {
-            cluster.resume(t);
-            note("SIGCONT " + t);
-            healed(kind);
-          };
-        }
-      case "clock":
-        {
-          Cluster.Node t = target(variant, pick);
-          boolean ok;
-          if (r < 0.5) {
-            long jump = 2000 + (long) (r * 20_000);
-            ok = cluster.clock(t, jump, 1.0);
-            note("clock " + t + " jumps +" + jump + "ms" + (ok ? "" : " (node unreachable)"));
-          } else {
-            double rate = new double[] {0.25, 0.5, 2.0, 4.0}[(int) (r * 8) % 4];
-            ok = cluster.clock(t, 0, rate);
-            note(
-                "clock "
-                    + t
-                    + " runs at "
-                    + rate
-                    + "x for "
-                    + durMs
-                    + "ms"
-                    + (ok ? "" : " (node unreachable)"));
-          }
-          if (ok) {
-            injected(kind);
-          }
-          return () -> {
-            boolean back = cluster.clock(t, 0, 1.0);
-            note("clock " + t + " back to 1.0x" + (back ? "" : " (node unreachable)"));
-            if (ok && back) {
-              healed(kind);
-            }
-          };
-        }
-      case "process-clock":
-        return shiftProcessClock(variant, pick, r, durMs);
-      case "member":
-        return changeMembers(variant, pick, r, durMs);
-      default:
-        throw new IllegalArgumentException("unknown nemesis " + kind);
+    Fault f = FAULTS.get(kind);
+    if (f == null) {
+      throw new IllegalArgumentException("unknown nemesis " + kind);
     }
+    return f.inject(this, new Draw(variant, pick, r, durMs));
+  }
+
+  /**
+   * Cuts the members in two: one node (the leader first) from the rest, a minority from a majority,
+   * or two halves joined only through a bridge node.
+   */
+  private Runnable partition(Draw d) {
+    List<Cluster.Node> nodes = cluster.members();
+    if (nodes.size() < 2) {
+      note("partition skipped: one node");
+      return () -> {};
+    }
+    List<Cluster.Node> shuffled = new ArrayList<>(nodes);
+    Collections.shuffle(shuffled, new Random(d.pick()));
+    if (d.variant() == 0) {
+      Cluster.Node t = target(0, d.pick());
+      List<Cluster.Node> rest = new ArrayList<>(nodes);
+      rest.remove(t);
+      cluster.partition(List.of(List.of(t), rest));
+      note(
+          "partition isolate "
+              + t
+              + " (leader="
+              + (t == cluster.leader())
+              + ") for "
+              + d.durMs()
+              + "ms");
+    } else if (d.variant() == 1 || nodes.size() < 3) {
+      int cut = nodes.size() / 2;
+      List<Cluster.Node> minority = shuffled.subList(0, cut);
+      List<Cluster.Node> majority = shuffled.subList(cut, shuffled.size());
+      cluster.partition(List.of(List.copyOf(minority), List.copyOf(majority)));
+      note(
+          "partition minority "
+              + minority
+              + " | majority "
+              + majority
+              + " for "
+              + d.durMs()
+              + "ms");
+    } else {
+      Cluster.Node bridge = shuffled.get(0);
+      List<Cluster.Node> rest = shuffled.subList(1, shuffled.size());
+      int half = rest.size() / 2;
+      List<Cluster.Node> a = rest.subList(0, half);
+      List<Cluster.Node> b = rest.subList(half, rest.size());
+      for (Cluster.Node x : a) {
+        for (Cluster.Node y : b) {
+          cluster.cut(x, y);
+          cluster.cut(y, x);
+        }
+      }
+      note("partition bridge " + a + " <" + bridge + "> " + b + " for " + d.durMs() + "ms");
+    }
+    injected("partition");
+    return () -> {
+      cluster.healAll();
+      note("heal partition");
+      healed("partition");
+    };
+  }
+
+  /** Cuts one node, by position, from all others. */
+  private Runnable isolate(Draw d) {
+    List<Cluster.Node> nodes = cluster.members();
+    Cluster.Node t = nodes.get(d.pick() % nodes.size());
+    List<Cluster.Node> rest = new ArrayList<>(nodes);
+    rest.remove(t);
+    cluster.partition(List.of(List.of(t), rest));
+    note("isolate " + t + " for " + d.durMs() + "ms");
+    injected("isolate");
+    return () -> {
+      cluster.healAll();
+      note("heal isolate");
+      healed("isolate");
+    };
+  }
+
+  /** kill -9 of one node (the leader first); restarts it when healed. */
+  private Runnable kill(Draw d) {
+    Cluster.Node t = target(d.variant(), d.pick());
+    cluster.kill(t);
+    note("kill -9 " + t + " for " + d.durMs() + "ms");
+    injected("kill");
+    return () -> {
+      try {
+        cluster.restart(t, 120_000);
+        note("restarted " + t + startTime(t));
+        healed("kill");
+      } catch (RuntimeException e) {
+        note(
+            "restart of "
+                + t
+                + " failed, will retry at the end: "
+                + e.getMessage().lines().findFirst().orElse(""));
+        cluster.kill(t);
+      }
+    };
+  }
+
+  /**
+   * A simulated power loss of one node, or of every member at once (variant 2); restarts them when
+   * healed.
+   */
+  private Runnable crash(Draw d) {
+    List<Cluster.Node> nodes = cluster.members();
+    // Variant 2: the whole machine loses power (every member at once).
+    List<Cluster.Node> victims = d.variant() == 2 ? nodes : List.of(target(d.variant(), d.pick()));
+    for (Cluster.Node t : victims) {
+      String undone = cluster.crash(t);
+      note("crash (power loss) " + t + " for " + d.durMs() + "ms: " + undone);
+    }
+    injected("crash");
+    return () -> {
+      Map<Cluster.Node, RuntimeException> failed = cluster.restartAll(victims, 120_000);
+      if (failed.isEmpty()) {
+        healed("crash");
+      }
+      for (Cluster.Node t : victims) {
+        RuntimeException e = failed.get(t);
+        if (e == null) {
+          note("restarted " + t + " after the crash" + startTime(t));
+        } else {
+          note(
+              "restart of "
+                  + t
+                  + " after the crash failed, will retry at the end: "
+                  + firstLine(e));
+          cluster.kill(t);
+        }
+      }
+    };
+  }
+
+  /** SIGSTOP of one node (the leader first); SIGCONT when healed. */
+  private Runnable pause(Draw d) {
+    Cluster.Node t = target(d.variant(), d.pick());
+    cluster.pause(t);
+    note("SIGSTOP " + t + " for " + d.durMs() + "ms");
+    injected("pause");
+    return () -> {
+      cluster.resume(t);
+      note("SIGCONT " + t);
+      healed("pause");
+    };
+  }
+
+  /** Makes one node's store clock jump forward or run 0.25x to 4x fast; back to 1x when healed. */
+  private Runnable clock(Draw d) {
+    Cluster.Node t = target(d.variant(), d.pick());
+    boolean ok;
+    if (d.r() < 0.5) {
+      long jump = 2000 + (long) (d.r() * 20_000);
+      ok = cluster.clock(t, jump, 1.0);
+      note("clock " + t + " jumps +" + jump + "ms" + (ok ? "" : " (node unreachable)"));
+    } else {
+      double rate = new double[] {0.25, 0.5, 2.0, 4.0}[(int) (d.r() * 8) % 4];
+      ok = cluster.clock(t, 0, rate);
+      note(
+          "clock "
+              + t
+              + " runs at "
+              + rate
+              + "x for "
+              + d.durMs()
+              + "ms"
+              + (ok ? "" : " (node unreachable)"));
+    }
+    if (ok) {
+      injected("clock");
+    }
+    return () -> {
+      boolean back = cluster.clock(t, 0, 1.0);
+      note("clock " + t + " back to 1.0x" + (back ? "" : " (node unreachable)"));
+      if (ok && back) {
+        healed("clock");
+      }
+    };
   }
 
   /**
@@ -362,14 +392,14 @@ final class Nemesis {
    * step a second (libfaketime reads its offset file once a second) for the fault's duration. The
    * leader is named before and after, so the log shows whether Ratis' timers reacted.
    */
-  private Runnable shiftProcessClock(int variant, int pick, double r, long durMs) {
+  private Runnable shiftProcessClock(Draw d) {
     if (!cluster.hasProcessClock()) {
       throw new IllegalStateException("process-clock needs a cluster started with a process clock");
     }
-    Cluster.Node t = target(variant, pick);
+    Cluster.Node t = target(d.variant(), d.pick());
     Cluster.Node leaderBefore = cluster.leader();
-    if (r < 0.5) {
-      double jump = 2 + r * 40;
+    if (d.r() < 0.5) {
+      double jump = 2 + d.r() * 40;
       cluster.shiftProcessClock(t, jump);
       note(
           String.format(
@@ -386,7 +416,7 @@ final class Nemesis {
         healed("process-clock");
       };
     }
-    int rate = r < 0.75 ? 2 : 4;
+    int rate = d.r() < 0.75 ? 2 : 4;
     Thread stepper =
         new Thread(
             () -> {
@@ -408,7 +438,7 @@ final class Nemesis {
             "process clock %s runs at %dx for %dms (leader %s)",
             t,
             rate,
-            durMs,
+            d.durMs(),
             leaderBefore));
     injected("process-clock");
     return () -> {
@@ -435,21 +465,21 @@ final class Nemesis {
    * it), then stop it, wipe its data and add a spare; variant 2 adds a spare now and removes a
    * member (by {@code r}) at the end.
    */
-  private Runnable changeMembers(int variant, int pick, double r, long durMs) {
+  private Runnable changeMembers(Draw d) {
     List<Cluster.Node> spares = cluster.spares();
     if (spares.isEmpty() || cluster.members().size() < 2) {
       note("member change skipped: no spare node or too few members " + cluster.members());
       return () -> {};
     }
-    Cluster.Node joiner = spares.get(pick % spares.size());
+    Cluster.Node joiner = spares.get(d.pick() % spares.size());
     injected("member");
-    if (variant == 2) {
+    if (d.variant() == 2) {
       boolean added = add(joiner);
       return () -> {
         List<Cluster.Node> old = new ArrayList<>(cluster.members());
         old.remove(joiner);
         if (!old.isEmpty() && cluster.members().size() > cluster.size()) {
-          Cluster.Node victim = old.get((int) (r * old.size()) % old.size());
+          Cluster.Node victim = old.get((int) (d.r() * old.size()) % old.size());
           if (remove(victim, 0)) {
             retire(victim);
             if (added) {
@@ -459,8 +489,8 @@ final class Nemesis {
         }
       };
     }
-    Cluster.Node victim = target(variant, pick);
-    boolean removed = remove(victim, durMs);
+    Cluster.Node victim = target(d.variant(), d.pick());
+    boolean removed = remove(victim, d.durMs());
     return () -> {
       if (removed) {
         retire(victim);

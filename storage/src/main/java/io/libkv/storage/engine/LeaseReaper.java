@@ -7,9 +7,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.agrona.concurrent.Agent;
 
 /**
  * Expires leases: where it is in charge, it keeps a deadline per lease in memory (measured with an
@@ -23,17 +21,16 @@ import org.slf4j.LoggerFactory;
  * the reaper as {@link ApplyListener} events from the engine, wherever they were submitted.
  *
  * <p>Resolution: deadlines are checked every 50 ms, so a lease ends within its TTL plus about 50 ms
- * plus the time to apply the revoke. Thread-safe; owns one thread ({@code
- * libkv-lease-reaper-<name>}) until {@link #close()}.
+ * plus the time to apply the revoke. Thread-safe; runs as a {@link DutyCycle} on its own thread
+ * ({@code libkv-lease-reaper-<name>}) until {@link #close()}.
  */
 public final class LeaseReaper implements ApplyListener, AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);
   private static final long CHECK_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final KvEngine engine;
   private final CommandSubmitter submitter;
   private final MonotonicClock clock;
-  private final Thread thread;
+  private final DutyCycle duty;
   private final Map<Long, Long> deadlines = new ConcurrentHashMap<>();
   private final Set<Long> revoking = ConcurrentHashMap.newKeySet();
   private volatile boolean inCharge;
@@ -48,10 +45,23 @@ public final class LeaseReaper implements ApplyListener, AutoCloseable {
     this.engine = Objects.requireNonNull(engine, "engine");
     this.submitter = Objects.requireNonNull(submitter, "submitter");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.thread = new Thread(this::run, "libkv-lease-reaper-" + name);
-    this.thread.setDaemon(true);
     engine.addListener(this);
-    thread.start();
+    String role = "libkv-lease-reaper-" + name;
+    this.duty =
+        new DutyCycle(
+            new Agent() {
+              @Override
+              public int doWork() {
+                return expireDue();
+              }
+
+              @Override
+              public String roleName() {
+                return role;
+              }
+            },
+            role,
+            CHECK_NS);
   }
 
   /**
@@ -136,17 +146,6 @@ public final class LeaseReaper implements ApplyListener, AutoCloseable {
     return n;
   }
 
-  private void run() {
-    while (!closed) {
-      try {
-        expireDue();
-      } catch (RuntimeException e) {
-        LOG.warn("lease expiry check failed; retrying", e);
-      }
-      LockSupport.parkNanos(this, CHECK_NS);
-    }
-  }
-
   /** Stops the reaper's thread; leases are left as they are. */
   @Override
   public void close() {
@@ -156,17 +155,6 @@ public final class LeaseReaper implements ApplyListener, AutoCloseable {
     closed = true;
     inCharge = false;
     engine.removeListener(this);
-    LockSupport.unpark(thread);
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    duty.close();
   }
 }

@@ -15,9 +15,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.broadcast.BroadcastReceiver;
 import org.slf4j.Logger;
@@ -52,7 +53,8 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
   private final KvReader source;
   private final long pollNs;
   private final String name;
-  private final Thread thread;
+  private final DutyCycle duty;
+  private volatile Throwable fatal;
   private final ManyToOneConcurrentArrayQueue<Runnable> ops =
       new ManyToOneConcurrentArrayQueue<>(4096);
   // Owned by the hub thread.
@@ -95,10 +97,8 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     this.pollNs = IDLE_PARK_NS;
     this.name = Objects.requireNonNull(name, "name");
     this.delivered = engine.lastRevision();
-    this.thread = new Thread(this::run, "libkv-watch-" + name);
-    this.thread.setDaemon(true);
     engine.addListener(this);
-    this.thread.start();
+    this.duty = startDuty();
   }
 
   /**
@@ -118,9 +118,31 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
     }
     this.pollNs = pollInterval.toNanos();
-    this.thread = new Thread(this::run, "libkv-watch-" + name);
-    this.thread.setDaemon(true);
-    this.thread.start();
+    this.duty = startDuty();
+  }
+
+  /** The hub's thread: one {@link #dutyCycle()} after another, {@link #ended()} last. */
+  private DutyCycle startDuty() {
+    String role = "libkv-watch-" + name;
+    return new DutyCycle(
+        new Agent() {
+          @Override
+          public int doWork() {
+            return dutyCycle();
+          }
+
+          @Override
+          public void onClose() {
+            ended();
+          }
+
+          @Override
+          public String roleName() {
+            return role;
+          }
+        },
+        role,
+        pollNs);
   }
 
   @Override
@@ -128,7 +150,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     if (broadcast != null) {
       broadcast.publish(batch);
     }
-    LockSupport.unpark(thread);
+    duty.wake();
   }
 
   @Override
@@ -137,7 +159,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
       broadcast.restored();
     }
     restored = true;
-    LockSupport.unpark(thread);
+    duty.wake();
   }
 
   // ------------------------------------------------------------------- broadcast mode (engine)
@@ -336,71 +358,70 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     if (closed) {
       return false;
     }
-    LockSupport.unpark(thread);
+    duty.wake();
     return true;
   }
 
-  private void run() {
-    Throwable fatal = null;
-    try {
-      loop();
-    } catch (Throwable t) {
-      fatal = t;
-      throw t;
-    } finally {
-      // Watches never just stop: they end with an error saying why.
-      StoreException end =
-          fatal == null
-              ? new StoreException("Watch hub closed: " + name)
-              : new StoreException("Watch hub " + name + " failed: " + fatal, fatal);
-      closed = true;
-      ops.drain(Runnable::run);
-      for (Subscription s : subs) {
-        s.fail(end);
-      }
-      for (BroadcastWatch<?> w : live) {
-        w.fail(end);
-      }
-      for (Subscription s : pending) {
-        s.started.completeExceptionally(end);
-        s.fail(end);
-      }
+  /** Hub thread, once, as it ends: watches never just stop, they end with an error saying why. */
+  private void ended() {
+    StoreException end =
+        fatal == null
+            ? new StoreException("Watch hub closed: " + name)
+            : new StoreException("Watch hub " + name + " failed: " + fatal, fatal);
+    closed = true;
+    ops.drain(Runnable::run);
+    for (Subscription s : subs) {
+      s.fail(end);
+    }
+    for (BroadcastWatch<?> w : live) {
+      w.fail(end);
+    }
+    for (Subscription s : pending) {
+      s.started.completeExceptionally(end);
+      s.fail(end);
     }
   }
 
-  private void loop() {
-    while (!closed) {
-      boolean busy = false;
-      try {
-        ops.drain(Runnable::run);
-        if (broadcast != null) {
-          wakeSleepers();
-        }
-        if (restored) {
-          restored = false;
-          resyncDue = true;
-        }
-        if (resyncDue) {
-          resyncAll();
-        }
-        if (!subs.isEmpty() && (engine == null || engine.lastRevision() > delivered)) {
-          busy = source.read(this::dispatch);
-        }
-        if (!pending.isEmpty()) {
-          startPending();
-        }
-      } catch (RuntimeException e) {
-        if (closed) {
-          break;
-        }
-        // A failed read (engine closing, cluster unreachable) is retried at the next round; the
-        // hub's position did not move, so nothing is skipped.
-        LOG.debug("watch hub " + name + " read failed; retrying", e);
-      }
-      if (!busy && ops.isEmpty()) {
-        LockSupport.parkNanos(this, pollNs);
-      }
+  /**
+   * Hub thread: runs what was submitted, wakes broadcast sleepers, resyncs, delivers a page of
+   * history and starts pending subscriptions; returns 0 when there was nothing to do (the thread
+   * then parks until woken or the poll interval passes).
+   */
+  private int dutyCycle() {
+    if (closed) {
+      return 0;
     }
+    boolean busy = false;
+    try {
+      ops.drain(Runnable::run);
+      if (broadcast != null) {
+        wakeSleepers();
+      }
+      if (restored) {
+        restored = false;
+        resyncDue = true;
+      }
+      if (resyncDue) {
+        resyncAll();
+      }
+      if (!subs.isEmpty() && (engine == null || engine.lastRevision() > delivered)) {
+        busy = source.read(this::dispatch);
+      }
+      if (!pending.isEmpty()) {
+        startPending();
+      }
+    } catch (RuntimeException e) {
+      if (closed) {
+        return 0;
+      }
+      // A failed read (engine closing, cluster unreachable) is retried at the next round; the
+      // hub's position did not move, so nothing is skipped.
+      LOG.debug("watch hub " + name + " read failed; retrying", e);
+    } catch (Error e) {
+      fatal = e; // the hub ends: its watches fail with this
+      throw new AgentTerminationException(e);
+    }
+    return busy || !ops.isEmpty() ? 1 : 0;
   }
 
   /**
@@ -507,18 +528,7 @@ public final class WatchHub implements ApplyListener, AutoCloseable {
     if (engine != null) {
       engine.removeListener(this);
     }
-    LockSupport.unpark(thread);
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    duty.close();
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.libkv.storage.lmdb;
 import io.libkv.storage.engine.Command;
 import io.libkv.storage.engine.CommandResult;
 import io.libkv.storage.engine.CommandSubmitter;
+import io.libkv.storage.engine.DutyCycle;
 import io.libkv.storage.engine.KvEngine;
 import io.libkv.store.StoreException;
 import java.util.ArrayList;
@@ -10,11 +11,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
- * The LMDB backend's write path: one apply thread drains every queued command into one write
- * transaction (group commit: one fsync per batch) and completes the callers' futures.
+ * The LMDB backend's write path: one apply thread (a {@link DutyCycle}) drains every queued command
+ * into one write transaction (group commit: one fsync per batch) and completes the callers'
+ * futures.
  */
 final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
   private static final int MAX_BATCH = 4096;
@@ -23,7 +27,9 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
   private final KvEngine engine;
   private final ManyToOneConcurrentArrayQueue<Pending> queue =
       new ManyToOneConcurrentArrayQueue<>(16384);
-  private final Thread thread;
+  private final List<Pending> batch = new ArrayList<>();
+  private final List<Command> commands = new ArrayList<>();
+  private final DutyCycle duty;
   private volatile boolean closed;
   private volatile Throwable fatal;
 
@@ -31,9 +37,30 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
 
   GroupCommitApplier(KvEngine engine, String name) {
     this.engine = engine;
-    this.thread = new Thread(this::run, "libkv-lmdb-apply-" + name);
-    thread.setDaemon(true);
-    thread.start();
+    String role = "libkv-lmdb-apply-" + name;
+    this.duty =
+        new DutyCycle(
+            new Agent() {
+              @Override
+              public int doWork() {
+                return applyQueued();
+              }
+
+              @Override
+              public void onClose() {
+                // What was queued before close() is applied, not failed.
+                while (applyQueued() > 0) {
+                  // until the queue is empty
+                }
+              }
+
+              @Override
+              public String roleName() {
+                return role;
+              }
+            },
+            role,
+            IDLE_PARK_NS);
   }
 
   @Override
@@ -45,7 +72,7 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
         break;
       }
       // Full queue: the apply thread is behind; wait for it rather than grow without bound.
-      LockSupport.unpark(thread);
+      duty.wake();
       LockSupport.parkNanos(10_000);
     }
     if (closed) {
@@ -53,7 +80,7 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
     } else if (fatal != null) {
       failQueued();
     }
-    LockSupport.unpark(thread);
+    duty.wake();
     return f;
   }
 
@@ -64,52 +91,48 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
     queue.drain(p -> p.future().completeExceptionally(e));
   }
 
-  private void run() {
-    List<Pending> batch = new ArrayList<>();
-    List<Command> commands = new ArrayList<>();
-    while (true) {
-      queue.drain(batch::add, MAX_BATCH);
-      if (batch.isEmpty()) {
-        if (closed) {
-          break;
-        }
-        LockSupport.parkNanos(this, IDLE_PARK_NS);
-        continue;
-      }
-      commands.clear();
+  /** One duty cycle on the apply thread: applies up to a batch of queued commands; how many. */
+  private int applyQueued() {
+    queue.drain(batch::add, MAX_BATCH);
+    if (batch.isEmpty()) {
+      return 0;
+    }
+    int n = batch.size();
+    commands.clear();
+    for (Pending p : batch) {
+      commands.add(p.command());
+    }
+    List<CommandResult> results;
+    try {
+      long first = engine.lastRevision() + 1;
+      results = engine.apply(first + commands.size() - 1, first, commands);
+    } catch (RuntimeException e) {
+      StoreException failure =
+          e instanceof StoreException se
+              ? se
+              : new StoreException("LMDB apply failed in " + engine.dataDir() + ": " + e, e);
       for (Pending p : batch) {
-        commands.add(p.command());
-      }
-      List<CommandResult> results;
-      try {
-        long first = engine.lastRevision() + 1;
-        results = engine.apply(first + commands.size() - 1, first, commands);
-      } catch (RuntimeException e) {
-        StoreException failure =
-            e instanceof StoreException se
-                ? se
-                : new StoreException("LMDB apply failed in " + engine.dataDir() + ": " + e, e);
-        for (Pending p : batch) {
-          p.future().completeExceptionally(failure);
-        }
-        batch.clear();
-        continue;
-      } catch (Error e) {
-        // Nobody may wait forever: fail this batch and everything queued, now and later.
-        fatal = e;
-        StoreException failure =
-            new StoreException("LMDB apply thread of " + engine.dataDir() + " died: " + e, e);
-        for (Pending p : batch) {
-          p.future().completeExceptionally(failure);
-        }
-        failQueued();
-        throw e;
-      }
-      for (int i = 0; i < batch.size(); i++) {
-        batch.get(i).future().complete(results.get(i));
+        p.future().completeExceptionally(failure);
       }
       batch.clear();
+      return n;
+    } catch (Error e) {
+      // Nobody may wait forever: fail this batch and everything queued, now and later.
+      fatal = e;
+      StoreException failure =
+          new StoreException("LMDB apply thread of " + engine.dataDir() + " died: " + e, e);
+      for (Pending p : batch) {
+        p.future().completeExceptionally(failure);
+      }
+      batch.clear();
+      failQueued();
+      throw new AgentTerminationException(e);
     }
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).future().complete(results.get(i));
+    }
+    batch.clear();
+    return n;
   }
 
   /** Applies what is queued, then stops the apply thread; later submits fail. */
@@ -119,19 +142,8 @@ final class GroupCommitApplier implements CommandSubmitter, AutoCloseable {
       return;
     }
     closed = true;
-    LockSupport.unpark(thread);
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
+    duty.close();
     StoreException end = new StoreException("LMDB store closed: " + engine.dataDir());
     queue.drain(p -> p.future().completeExceptionally(end));
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
   }
 }
