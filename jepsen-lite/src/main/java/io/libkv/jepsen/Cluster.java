@@ -32,23 +32,6 @@ import java.util.stream.Collectors;
  * <p>Threading: one thread drives it (the nemesis); status queries are thread-safe.
  */
 final class Cluster implements AutoCloseable {
-  private static final List<String> JVM_FLAGS =
-      List.of(
-          "-Xmx256m",
-          "-Xss512k",
-          "-XX:+UseSerialGC",
-          "-XX:TieredStopAtLevel=1",
-          "-XX:-UsePerfData",
-          "--add-opens",
-          "java.base/java.nio=ALL-UNNAMED",
-          "--add-opens",
-          "java.base/sun.nio.ch=ALL-UNNAMED",
-          "--add-exports",
-          "java.base/jdk.internal.misc=ALL-UNNAMED",
-          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-          "-Dorg.slf4j.simpleLogger.log.io.libkv=info",
-          "-Dorg.slf4j.simpleLogger.showDateTime=true");
-
   /** One node: its ports, files and (while running) process. */
   static final class Node {
     final String id;
@@ -132,15 +115,7 @@ final class Cluster implements AutoCloseable {
   private final Map<String, Link> links = new LinkedHashMap<>();
   private final List<FaultProxy> proxies = new ArrayList<>();
   private final int size;
-  private final Path faketimeLibrary;
-  private final Path crashLibrary;
-  private final String classpath;
-
-  /** The class data sharing archive of the node JVMs (see {@link #startWarmUp}). */
-  private final Path cdsArchive;
-
-  /** The JVM writing {@link #cdsArchive}, or {@code null} before {@link #start}. */
-  private volatile Process warmUp;
+  private final NodeLauncher launcher;
 
   /** A cluster with no spare nodes, whose processes run on the real clock. */
   Cluster(Backend backend, int size, Path dir, Map<String, String> options, PrintStream log) {
@@ -187,10 +162,14 @@ final class Cluster implements AutoCloseable {
     if (backend == Backend.ETCD && (processClock || crashSim)) {
       throw new IllegalArgumentException("process-clock and crash need the harness's own nodes");
     }
-    this.faketimeLibrary = processClock ? faketimeLibrary() : null;
-    this.crashLibrary = crashSim ? CrashSim.compile(dir) : null;
-    this.classpath = snapshotClasspath(dir.resolve("classpath"));
-    this.cdsArchive = dir.resolve("classpath").resolve("nodes.jsa");
+    this.launcher =
+        new NodeLauncher(
+            backend,
+            dir,
+            options,
+            log,
+            processClock ? NodeLauncher.faketimeLibrary() : null,
+            crashSim ? CrashSim.compile(dir) : null);
     this.backend = backend;
     this.dir = dir;
     this.options = Map.copyOf(options);
@@ -241,98 +220,6 @@ final class Cluster implements AutoCloseable {
     } catch (UnknownHostException e) {
       close();
       throw new IllegalStateException("loopback address not usable", e);
-    }
-  }
-
-  /** Where Debian's libfaketime is (package {@code libfaketime}, pulled in by {@code faketime}). */
-  static Path faketimeLibrary() {
-    String override = System.getenv("LIBKV_FAKETIME_LIB");
-    List<Path> candidates =
-        override != null
-            ? List.of(Path.of(override))
-            : List.of(
-                Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"),
-                Path.of("/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1"),
-                Path.of("/usr/lib/faketime/libfaketimeMT.so.1"));
-    return candidates.stream()
-        .filter(Files::isReadable)
-        .findFirst()
-        .orElseThrow(
-            () ->
-                new IllegalStateException(
-                    "the process-clock nemesis needs libfaketime (Debian: apt-get install"
-                        + " faketime), looked for "
-                        + candidates
-                        + "; set LIBKV_FAKETIME_LIB to its libfaketimeMT.so.1"));
-  }
-
-  /**
-   * Copies the jars of this JVM's class path (and those a jar's manifest names) into {@code
-   * target}, and returns the class path of the copies: node processes started or restarted during
-   * the run must load the code the run started with, even if a build installs new jars into the
-   * local Maven repository meanwhile (a restarted node would mix versions, and a running one fails
-   * to load a class lazily). Directories (target/classes) are used as they are.
-   */
-  static String snapshotClasspath(Path target) {
-    java.util.Set<Path> entries = new java.util.LinkedHashSet<>();
-    for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-      if (e.isEmpty()) {
-        continue;
-      }
-      Path p = Path.of(e).toAbsolutePath();
-      entries.add(p);
-      if (Files.isRegularFile(p) && p.toString().endsWith(".jar")) {
-        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
-          java.util.jar.Manifest m = jar.getManifest();
-          String cp =
-              m == null
-                  ? null
-                  : m.getMainAttributes().getValue(java.util.jar.Attributes.Name.CLASS_PATH);
-          if (cp != null) {
-            for (String rel : cp.trim().split("\\s+")) {
-              Path q = p.getParent().resolve(rel).normalize();
-              if (Files.exists(q)) {
-                entries.add(q);
-              }
-            }
-          }
-        } catch (IOException ex) {
-          throw new UncheckedIOException("cannot read the jar " + p, ex);
-        }
-      }
-    }
-    try {
-      Files.createDirectories(target);
-      List<String> out = new ArrayList<>();
-      int i = 0;
-      for (Path p : entries) {
-        if (Files.isRegularFile(p)) {
-          Path copy = target.resolve((i++) + "-" + p.getFileName());
-          Files.copy(p, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-          out.add(copy.toString());
-        } else if (Files.isDirectory(p)) {
-          // As a jar: class data sharing accepts only jars (and empty directories) on the path.
-          Path copy = target.resolve((i++) + "-" + p.getFileName() + ".jar");
-          jarDirectory(p, copy);
-          out.add(copy.toString());
-        }
-      }
-      return String.join(java.io.File.pathSeparator, out);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy the class path into " + target, e);
-    }
-  }
-
-  private static void jarDirectory(Path dir, Path jar) throws IOException {
-    try (java.util.jar.JarOutputStream out =
-            new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
-        java.util.stream.Stream<Path> files = Files.walk(dir)) {
-      for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-        String name = dir.relativize(f).toString().replace(java.io.File.separatorChar, '/');
-        out.putNextEntry(new java.util.jar.JarEntry(name));
-        Files.copy(f, out);
-        out.closeEntry();
-      }
     }
   }
 
@@ -390,178 +277,29 @@ final class Cluster implements AutoCloseable {
    * Launches every node and waits until each serves and the cluster accepts a write.
    *
    * @param fastRestarts (EMBEDDED) also write the class data sharing archive that later node starts
-   *     use (see {@link #startWarmUp}), beside the first start, and wait for it (at most 60 s more;
-   *     without it nodes start as the first ones did): for runs that restart or add nodes
+   *     use (see {@link NodeLauncher#startWarmUp}), beside the first start, and wait for it (at
+   *     most 60 s more; without it nodes start as the first ones did): for runs that restart or add
+   *     nodes
    */
   void start(long timeoutMs, boolean fastRestarts) {
     if (backend == Backend.ETCD) {
       for (Node n : nodes) {
-        launchEtcd(n);
+        launcher.launchEtcd(n, nodes);
       }
     }
     if (fastRestarts && backend == Backend.EMBEDDED) {
-      startWarmUp();
+      launcher.startWarmUp();
     }
     List<Node> initial = members();
     for (Node n : initial) {
-      launch(n, endpoints(initial), false);
+      launcher.launch(n, endpoints(initial), false);
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     for (Node n : initial) {
       awaitServing(n, deadline);
     }
     awaitWritable(nodes.get(0), deadline);
-    Process w = warmUp;
-    if (w != null) {
-      try {
-        if (!w.waitFor(60, TimeUnit.SECONDS) || !cdsReady()) {
-          log.println("class data sharing archive not ready: nodes restart without it");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted waiting for the warm-up JVM", e);
-      }
-    }
-  }
-
-  /**
-   * Starts the JVM that writes the node processes' class data sharing archive: {@code NodeMain
-   * --warmup} (a 1-member embedded cluster in one process, through the calls the harness makes)
-   * under {@code -XX:ArchiveClassesAtExit}. Node processes launched once it has finished (restarts
-   * after kill and crash, members added) map the ~5000 classes of Ratis, gRPC, netty and LMDB from
-   * the archive instead of loading and verifying them from jars: about 40% less CPU before a node
-   * serves, which is most of a restart on a busy machine. Runs beside the cluster's first start,
-   * which waits for it; nodes launched before it is done, or if it fails, start without the
-   * archive.
-   */
-  private void startWarmUp() {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(JVM_FLAGS);
-    cmd.add("-XX:ArchiveClassesAtExit=" + cdsArchive);
-    cmd.add("-cp");
-    cmd.add(classpath);
-    cmd.add(NodeMain.class.getName());
-    cmd.add("--warmup");
-    cmd.add(dir.resolve("warmup").toString());
-    try {
-      warmUp =
-          new ProcessBuilder(cmd)
-              .redirectErrorStream(true)
-              .redirectOutput(dir.resolve("warmup.log").toFile())
-              .start();
-    } catch (IOException e) {
-      log.println("class data sharing warm-up did not start (nodes start without it): " + e);
-    }
-  }
-
-  /** Whether node processes can use the class data sharing archive now. */
-  private boolean cdsReady() {
-    Process w = warmUp;
-    return w != null && !w.isAlive() && w.exitValue() == 0 && Files.isRegularFile(cdsArchive);
-  }
-
-  private void launch(Node n, String endpoints, boolean join) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(JVM_FLAGS);
-    n.lastStartShared = cdsReady();
-    if (n.lastStartShared) {
-      cmd.add("-XX:SharedArchiveFile=" + cdsArchive); // -Xshare:auto: ignored if it does not fit
-    }
-    cmd.add("-Djdk.net.hosts.file=" + n.hostsFile);
-    cmd.add("-cp");
-    cmd.add(classpath);
-    cmd.add(NodeMain.class.getName());
-    cmd.addAll(List.of("--backend", backend.name(), "--id", n.id, "--data", n.dataDir.toString()));
-    cmd.addAll(List.of("--control-port", Integer.toString(n.controlPort)));
-    if (backend == Backend.EMBEDDED) {
-      cmd.addAll(List.of("--endpoints", endpoints));
-      if (join) {
-        cmd.addAll(List.of("--join", "true"));
-      }
-    } else if (backend == Backend.ETCD) {
-      cmd.addAll(List.of("--endpoints", "http://127.0.0.1:" + n.raftPort));
-    }
-    options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd);
-      List<String> preload = new ArrayList<>();
-      if (crashLibrary != null) {
-        // crashsim resolves the directory it watches once, at start: it must exist by then.
-        Files.createDirectories(n.dataDir);
-        Files.createDirectories(n.undoDir);
-        preload.add(crashLibrary.toString()); // after libfaketime: see below
-        pb.environment().put("CRASHSIM_DIR", n.dataDir.toString());
-        pb.environment().put("CRASHSIM_JOURNAL", n.undoDir.toString());
-      }
-      if (faketimeLibrary != null) {
-        // libfaketime re-reads the offset file once a second; the JVM's clock_gettime calls go
-        // through it, so System.nanoTime (Ratis' timers) moves with it. File times stay real.
-        writeFaketime(n);
-        // First in LD_PRELOAD: with crashsim loaded before it, libfaketime's fstat is called
-        // before libfaketime has initialised and the process crashes (SIGSEGV) at start.
-        preload.add(0, faketimeLibrary.toString());
-        pb.environment().put("FAKETIME_TIMESTAMP_FILE", n.faketimeFile.toString());
-        pb.environment().put("FAKETIME_CACHE_DURATION", "1");
-        pb.environment().put("NO_FAKE_STAT", "1");
-      }
-      if (!preload.isEmpty()) {
-        pb.environment().put("LD_PRELOAD", String.join(" ", preload));
-      }
-      n.launchedNs = System.nanoTime();
-      n.process =
-          pb.redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(n.logFile.toFile()))
-              .start();
-      n.paused = false;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot launch node " + n.id + ": " + cmd, e);
-    }
-  }
-
-  /**
-   * Starts node {@code n}'s etcd server (the reference run): client port {@code raftPort}, peer
-   * port {@code peerPort}, all on 127.0.0.1. Peer traffic does not pass through the proxies (etcd
-   * derives its cluster id from the peer URLs, so every member must see the same ones).
-   */
-  private void launchEtcd(Node n) {
-    String cluster =
-        nodes.stream()
-            .map(m -> m.id + "=http://127.0.0.1:" + m.peerPort)
-            .collect(Collectors.joining(","));
-    List<String> cmd =
-        List.of(
-            "etcd",
-            "--name",
-            n.id,
-            "--data-dir",
-            n.dataDir.toString(),
-            "--listen-client-urls",
-            "http://127.0.0.1:" + n.raftPort,
-            "--advertise-client-urls",
-            "http://127.0.0.1:" + n.raftPort,
-            "--listen-peer-urls",
-            "http://127.0.0.1:" + n.peerPort,
-            "--initial-advertise-peer-urls",
-            "http://127.0.0.1:" + n.peerPort,
-            "--initial-cluster",
-            cluster,
-            "--initial-cluster-state",
-            "new",
-            "--initial-cluster-token",
-            "jepsen-lite");
-    try {
-      n.server =
-          new ProcessBuilder(cmd)
-              .redirectErrorStream(true)
-              .redirectOutput(
-                  ProcessBuilder.Redirect.appendTo(dir.resolve(n.id + "-etcd.log").toFile()))
-              .start();
-      n.paused = false;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot launch etcd for " + n.id + ": " + cmd, e);
-    }
+    launcher.awaitWarmUp();
   }
 
   private void awaitServing(Node n, long deadline) {
@@ -653,7 +391,7 @@ final class Cluster implements AutoCloseable {
    * @return what was undone, for the log
    */
   String crash(Node n) {
-    if (crashLibrary == null) {
+    if (!launcher.crashSim()) {
       throw new IllegalStateException("the cluster was not started with crash simulation");
     }
     kill(n);
@@ -666,11 +404,11 @@ final class Cluster implements AutoCloseable {
       return;
     }
     if (backend == Backend.ETCD) {
-      launchEtcd(n);
+      launcher.launchEtcd(n, nodes);
       return; // its NodeMain client is still up and reconnects by itself
     }
     // A member restarts on its data: Ratis recovers its configuration from its own log.
-    launch(n, endpoints(members()), false);
+    launcher.launch(n, endpoints(members()), false);
     awaitServing(n, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
   }
 
@@ -685,7 +423,7 @@ final class Cluster implements AutoCloseable {
     List<Node> launched = new ArrayList<>();
     for (Node n : ns) {
       if (!n.running()) {
-        launch(n, endpoints(members()), false);
+        launcher.launch(n, endpoints(members()), false);
         launched.add(n);
       }
     }
@@ -748,7 +486,7 @@ final class Cluster implements AutoCloseable {
     }
     List<Node> future = new ArrayList<>(members());
     future.add(n);
-    launch(n, endpoints(future), true);
+    launcher.launch(n, endpoints(future), true);
     awaitServing(n, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
   }
 
@@ -824,7 +562,7 @@ final class Cluster implements AutoCloseable {
 
   /** Whether the node processes run under libfaketime ({@link #shiftProcessClock} works). */
   boolean hasProcessClock() {
-    return faketimeLibrary != null;
+    return launcher.processClock();
   }
 
   /**
@@ -832,31 +570,14 @@ final class Cluster implements AutoCloseable {
    * when libfaketime next reads the file). Never backwards: the offset only grows.
    */
   synchronized void shiftProcessClock(Node n, double seconds) {
-    if (faketimeLibrary == null) {
+    if (!launcher.processClock()) {
       throw new IllegalStateException("the cluster was not started with a process clock");
     }
     if (!(seconds >= 0)) {
       throw new IllegalArgumentException("a process clock only moves forward, not " + seconds);
     }
     n.processClockOffsetS += seconds;
-    writeFaketime(n);
-  }
-
-  private static void writeFaketime(Node n) {
-    Path tmp = n.faketimeFile.resolveSibling(n.faketimeFile.getFileName() + ".tmp");
-    try {
-      Files.writeString(
-          tmp,
-          String.format(java.util.Locale.ROOT, "+%.3f%n", n.processClockOffsetS),
-          StandardCharsets.UTF_8);
-      Files.move(
-          tmp,
-          n.faketimeFile,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + n.faketimeFile, e);
-    }
+    NodeLauncher.writeFaketime(n);
   }
 
   /** Sets a node's store clock: a forward jump and a new rate. */
@@ -902,10 +623,7 @@ final class Cluster implements AutoCloseable {
         }
       }
     }
-    Process w = warmUp;
-    if (w != null) {
-      w.destroyForcibly();
-    }
+    launcher.close();
     proxies.forEach(FaultProxy::close);
   }
 }

@@ -88,7 +88,7 @@ class JepsenEmbeddedIT {
   private static void requireFaultTools(Path dir) {
     List<String> missing = new java.util.ArrayList<>();
     try {
-      Cluster.faketimeLibrary();
+      NodeLauncher.faketimeLibrary();
     } catch (IllegalStateException e) {
       missing.add("process-clock: " + e.getMessage());
     }

@@ -25,7 +25,7 @@ class ProcessClockIT {
   @Test
   void shiftMovesTheNodesNanoTimeForwardOnly(TestInfo info) throws Exception {
     try {
-      Cluster.faketimeLibrary();
+      NodeLauncher.faketimeLibrary();
     } catch (IllegalStateException e) {
       Assumptions.abort(e.getMessage());
     }
